@@ -19,7 +19,8 @@ widgets do.
 
 from __future__ import annotations
 
-from typing import Callable, NamedTuple
+from collections.abc import Callable
+from typing import NamedTuple
 
 import numpy as np
 
@@ -125,7 +126,8 @@ def tanh_derivative(x):
     r""":math:`\tanh'(x) = 1 - \tanh^2(x) = \operatorname{sech}^2(x)`, at most 1 (at 0).
 
     Evaluated as :math:`4e / (1 + e)^2` with :math:`e = e^{-2|x|}` so the tails
-    keep their tiny positive values instead of rounding to 0.
+    keep their tiny positive values instead of rounding to 0 (``|x|`` is capped
+    at 400, where the value has long underflowed, so ``2|x|`` cannot overflow).
 
     Parameters
     ----------
@@ -135,7 +137,7 @@ def tanh_derivative(x):
     -------
     float or ndarray of shape (...), values in [0, 1]
     """
-    e = np.exp(-2.0 * np.abs(as_float(x)))
+    e = np.exp(-2.0 * np.minimum(np.abs(as_float(x)), 400.0))
     return out(4.0 * e / (1.0 + e) ** 2)
 
 

@@ -3,7 +3,10 @@ r"""Numerical gradients and the relative error, to check analytic gradients.
 The recipe of CS231n: perturb one entry at a time by :math:`\pm\varepsilon`,
 take the centred difference
 
-.. math:: \frac{\partial f}{\partial x_i} \approx \frac{f(x + \varepsilon e_i) - f(x - \varepsilon e_i)}{2\varepsilon}
+.. math::
+
+    \frac{\partial f}{\partial x_i} \approx
+    \frac{f(x + \varepsilon e_i) - f(x - \varepsilon e_i)}{2\varepsilon}
 
 (error :math:`O(\varepsilon^2)`), and compare with the analytic gradient by
 the relative error. In float64 with ``eps=1e-5`` a correct gradient of a
@@ -14,7 +17,7 @@ margin), where the centred difference straddles two slopes.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
