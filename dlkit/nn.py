@@ -1,0 +1,540 @@
+r"""Dense layers, Sequential models, SGD with momentum, and a small ``fit``.
+
+The vocabulary of the whole course: a batch ``X`` of shape ``(N, n_in)``,
+weights ``W`` of shape ``(n_in, n_out)``, a bias ``b`` of shape ``(n_out,)``,
+and the upstream gradient ``dout = dL/dA`` that ``backward`` receives.
+
+A :class:`Dense` layer computes
+
+.. math:: Z = X W + b, \qquad A = f(Z)
+
+and its ``backward(dout)`` returns ``dX`` and stores ``dW`` and ``db``:
+
+.. math::
+
+    dZ = \text{dout} \odot f'(Z), \qquad
+    dW = X^\top dZ, \qquad
+    db = \textstyle\sum_n dZ_n, \qquad
+    dX = dZ\, W^\top.
+
+Every model has ``params()`` and ``grads()``: dicts with the same keys whose
+values are the live arrays, so :class:`SGD` updates the weights in place and
+:func:`dlkit.gradcheck.check_layer_gradients` can perturb them.
+
+Everything is float64 and deterministic: a layer built without ``rng`` draws
+its weights from a fixed default seed, and :func:`fit` shuffles with a seeded
+generator, so the same call gives the same numbers on every machine.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from dlkit import activations
+from dlkit._arrays import as_float
+
+__all__ = [
+    "Dense", "Sequential", "MLP", "SGD",
+    "fit", "predict", "predict_proba", "predict_classes", "accuracy",
+    "DEFAULT_SEED", "init_std",
+]
+
+#: Seed used when a layer is built with ``rng=None``, so results are reproducible.
+DEFAULT_SEED = 0
+
+# Weight init per activation: He for the ReLU family, Xavier/Glorot otherwise.
+_HE = frozenset({"relu", "leaky_relu", "elu", "softplus"})
+
+
+def _generator(rng) -> np.random.Generator:
+    """Return a numpy Generator from an int seed, a Generator, or None (DEFAULT_SEED)."""
+    if isinstance(rng, np.random.Generator):
+        return rng
+    if rng is None:
+        return np.random.default_rng(DEFAULT_SEED)
+    if isinstance(rng, (int, np.integer)) and not isinstance(rng, bool):
+        return np.random.default_rng(int(rng))
+    raise TypeError(f"rng must be an int seed, a numpy Generator or None, got {type(rng).__name__}")
+
+
+def _positive_int(value, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    return int(value)
+
+
+def init_std(n_in: int, n_out: int, activation=None) -> float:
+    r"""Standard deviation of the initial weights for a layer with this activation.
+
+    He init for ReLU-like activations (relu, leaky_relu, elu, softplus), which
+    zero out about half their inputs, and Xavier/Glorot init for the rest
+    (linear, sigmoid, tanh):
+
+    .. math::
+
+        \sigma_\text{He} = \sqrt{\frac{2}{n_\text{in}}}, \qquad
+        \sigma_\text{Xavier} = \sqrt{\frac{2}{n_\text{in} + n_\text{out}}}
+
+    Both keep the variance of the activations (He) or of activations and
+    gradients alike (Xavier) roughly constant from layer to layer.
+
+    Parameters
+    ----------
+    n_in, n_out : int
+    activation : str or None
+
+    Returns
+    -------
+    float
+    """
+    name = activations.get(activation).name
+    return float(np.sqrt(2.0 / n_in if name in _HE else 2.0 / (n_in + n_out)))
+
+
+# ---------------------------------------------------------------- Dense
+class Dense:
+    r"""Fully connected layer, :math:`A = f(XW + b)`.
+
+    Parameters
+    ----------
+    n_in, n_out : int
+        Input and output widths.
+    activation : str or None, default None
+        A name known to :func:`dlkit.activations.get` ("relu", "sigmoid",
+        "tanh", ...); ``None`` means linear.
+    rng : int, numpy.random.Generator or None, default None
+        Where the initial weights come from: an int seed, a Generator (shared
+        by several layers so they differ), or ``None`` for the fixed seed
+        :data:`DEFAULT_SEED`, so an unseeded layer is still reproducible.
+    bias : bool, default True
+        With ``bias=False``, ``b`` stays zeros, is not added, and is not a
+        parameter (``params()`` and ``grads()`` hold ``"W"`` only).
+
+    Attributes
+    ----------
+    W : ndarray of shape (n_in, n_out)
+        Normal with standard deviation :func:`init_std` (He or Xavier).
+    b : ndarray of shape (n_out,)
+        Zeros.
+    dW : ndarray of shape (n_in, n_out) or None
+        :math:`\partial L / \partial W` after :meth:`backward`.
+    db : ndarray of shape (n_out,) or None
+        :math:`\partial L / \partial b` after :meth:`backward` (None without bias).
+    dZ : ndarray of shape (N, n_out) or None
+        :math:`\partial L / \partial Z` after :meth:`backward`; the lecture's
+        error term is :math:`\delta = -dZ`.
+    """
+
+    def __init__(self, n_in, n_out, activation=None, rng=None, bias=True):
+        self.n_in = _positive_int(n_in, "n_in")
+        self.n_out = _positive_int(n_out, "n_out")
+        self.activation = activations.get(activation)
+        self.bias = bool(bias)
+        std = init_std(self.n_in, self.n_out, self.activation)
+        self.W = _generator(rng).standard_normal((self.n_in, self.n_out)) * std
+        self.b = np.zeros(self.n_out)
+        self.dW = self.db = self.dZ = None
+        self._X = self._Z = None
+        # ReLU and linear get a lean path; the rest use the registry's f and f'.
+        self._kind = self.activation.name if self.activation.name in ("relu", "linear") else None
+
+    def forward(self, X):
+        r"""Compute :math:`A = f(XW + b)` and cache ``X`` and ``Z`` for :meth:`backward`.
+
+        Parameters
+        ----------
+        X : array_like of shape (N, n_in)
+
+        Returns
+        -------
+        A : ndarray of shape (N, n_out)
+        """
+        X = as_float(X, "X")
+        if X.ndim != 2 or X.shape[1] != self.n_in:
+            raise ValueError(f"expected X of shape (N, {self.n_in}), got {X.shape}")
+        Z = X @ self.W
+        if self.bias:
+            Z += self.b
+        self._X, self._Z = X, Z
+        if self._kind == "linear":
+            return Z
+        if self._kind == "relu":
+            return np.maximum(Z, 0.0)
+        return self.activation.fn(Z)
+
+    def backward(self, dout):
+        r"""Backpropagate ``dout = dL/dA`` through the layer.
+
+        .. math:: dZ = \text{dout} \odot f'(Z),\quad dW = X^\top dZ,\quad
+                  db = \textstyle\sum_n dZ_n,\quad dX = dZ\,W^\top
+
+        Parameters
+        ----------
+        dout : ndarray of shape (N, n_out)
+
+        Returns
+        -------
+        dX : ndarray of shape (N, n_in)
+            Also stores ``dW`` (n_in, n_out), ``db`` (n_out,) and ``dZ`` (N, n_out).
+        """
+        if self._Z is None:
+            raise RuntimeError("call forward(X) before backward(dout)")
+        dout = as_float(dout, "dout")
+        Z = self._Z
+        if dout.shape != Z.shape:
+            raise ValueError(f"expected dout of shape {Z.shape} (the forward output), "
+                             f"got {dout.shape}")
+        if self._kind == "linear":
+            dZ = dout
+        elif self._kind == "relu":
+            dZ = dout * (Z > 0.0)
+        else:
+            dZ = dout * self.activation.derivative(Z)
+        self.dZ = dZ
+        self.dW = self._X.T @ dZ
+        if self.bias:
+            self.db = dZ.sum(axis=0)
+        return dZ @ self.W.T
+
+    def params(self) -> dict[str, np.ndarray]:
+        """The parameter arrays themselves (not copies): ``{"W": W, "b": b}``."""
+        return {"W": self.W, "b": self.b} if self.bias else {"W": self.W}
+
+    def grads(self) -> dict[str, np.ndarray]:
+        """Gradients from the last :meth:`backward`, keyed like :meth:`params`."""
+        return {"W": self.dW, "b": self.db} if self.bias else {"W": self.dW}
+
+    def __repr__(self):
+        extra = "" if self.bias else ", bias=False"
+        return f"Dense({self.n_in} -> {self.n_out}, {self.activation.name}{extra})"
+
+
+# ---------------------------------------------------------------- Sequential
+class Sequential:
+    """Layers applied one after another; backward runs them in reverse.
+
+    Parameters
+    ----------
+    *layers
+        Objects with ``forward``, ``backward``, ``params`` and ``grads``
+        (usually :class:`Dense`).
+
+    Examples
+    --------
+    >>> Sequential(Dense(2, 4, "relu"), Dense(4, 1))
+    Sequential(Dense(2 -> 4, relu), Dense(4 -> 1, linear))
+    """
+
+    def __init__(self, *layers):
+        if len(layers) == 1 and isinstance(layers[0], (list, tuple)):
+            layers = tuple(layers[0])
+        if not layers:
+            raise ValueError("Sequential needs at least one layer")
+        for i, layer in enumerate(layers):
+            missing = [m for m in ("forward", "backward", "params", "grads")
+                       if not callable(getattr(layer, m, None))]
+            if missing:
+                raise TypeError(f"layer {i} ({type(layer).__name__}) has no {', '.join(missing)}")
+        self.layers = list(layers)
+
+    def forward(self, X):
+        """Run ``X`` (N, n_in) through every layer; returns the last output (N, n_out)."""
+        for layer in self.layers:
+            X = layer.forward(X)
+        return X
+
+    def backward(self, dout):
+        """Backpropagate ``dout`` (N, n_out) through the layers in reverse; returns dX (N, n_in)."""
+        for layer in reversed(self.layers):
+            dout = layer.backward(dout)
+        return dout
+
+    def predict(self, X):
+        """Raw outputs (N, n_out) for ``X`` (N, n_in); the same as :meth:`forward`."""
+        return self.forward(X)
+
+    __call__ = forward
+
+    def params(self) -> dict[str, np.ndarray]:
+        """Every layer's parameters, keyed ``"<layer index>.<name>"`` ("0.W", "0.b", ...)."""
+        return {f"{i}.{k}": v for i, layer in enumerate(self.layers)
+                for k, v in layer.params().items()}
+
+    def grads(self) -> dict[str, np.ndarray]:
+        """Every layer's gradients, keyed like :meth:`params`."""
+        return {f"{i}.{k}": v for i, layer in enumerate(self.layers)
+                for k, v in layer.grads().items()}
+
+    def __len__(self):
+        return len(self.layers)
+
+    def __getitem__(self, i):
+        return self.layers[i]
+
+    def __iter__(self):
+        return iter(self.layers)
+
+    def __repr__(self):
+        return f"Sequential({', '.join(map(repr, self.layers))})"
+
+
+def MLP(sizes, activation="relu", output_activation=None, rng=0) -> Sequential:
+    """Build a multilayer perceptron: a :class:`Sequential` of :class:`Dense` layers.
+
+    Named like a class because it stands for one; it returns a Sequential.
+
+    Parameters
+    ----------
+    sizes : sequence of int
+        Layer widths from input to output, at least two: ``[2, 64, 64, 1]``
+        is 2 inputs, two hidden layers of 64 and one output.
+    activation : str, default "relu"
+        Activation of every hidden layer.
+    output_activation : str or None, default None
+        Activation of the last layer; ``None`` (linear) suits "mse",
+        "bce_logits" and "softmax_ce" in :func:`fit`.
+    rng : int, numpy.random.Generator or None, default 0
+        One Generator is shared by all layers, so no two start alike.
+
+    Returns
+    -------
+    Sequential
+
+    Examples
+    --------
+    >>> MLP([2, 8, 1])
+    Sequential(Dense(2 -> 8, relu), Dense(8 -> 1, linear))
+    """
+    sizes = list(sizes)
+    if len(sizes) < 2:
+        raise ValueError(f"sizes needs at least an input and an output width, got {sizes}")
+    gen = _generator(rng)
+    last = len(sizes) - 2
+    return Sequential(*[
+        Dense(n_in, n_out, output_activation if i == last else activation, rng=gen)
+        for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:], strict=False))
+    ])
+
+
+# ---------------------------------------------------------------- SGD
+class SGD:
+    r"""Stochastic gradient descent with classic (heavy-ball) momentum.
+
+    For every parameter :math:`p` with gradient :math:`g`:
+
+    .. math:: v \leftarrow \mu v - \eta\, g, \qquad p \leftarrow p + v
+
+    With :math:`\mu = 0` this is plain :math:`p \leftarrow p - \eta g`.
+
+    Parameters
+    ----------
+    model : object with ``params()`` and ``grads()``
+    lr : float, default 0.1
+        Learning rate :math:`\eta`.
+    momentum : float, default 0.0
+        :math:`\mu`, in [0, 1).
+    """
+
+    def __init__(self, model, lr=0.1, momentum=0.0):
+        if not lr > 0:
+            raise ValueError(f"lr must be positive, got {lr!r}")
+        if not 0.0 <= momentum < 1.0:
+            raise ValueError(f"momentum must be in [0, 1), got {momentum!r}")
+        self.model, self.lr, self.momentum = model, float(lr), float(momentum)
+        self.velocity: dict[str, np.ndarray] = {}
+
+    def step(self):
+        """Update every parameter in place from the gradients of the last backward."""
+        params, grads = self.model.params(), self.model.grads()
+        lr, mu = self.lr, self.momentum
+        for name, p in params.items():
+            g = grads[name]
+            if g is None:
+                raise RuntimeError(f"no gradient for {name!r}: call backward before step()")
+            if mu == 0.0:
+                p -= lr * g
+                continue
+            v = self.velocity.get(name)
+            if v is None:
+                v = self.velocity[name] = np.zeros_like(p)
+            v *= mu
+            v -= lr * g
+            p += v
+
+    def zero_velocity(self):
+        """Forget the momentum (start afresh)."""
+        self.velocity.clear()
+
+    def __repr__(self):
+        return f"SGD(lr={self.lr:g}, momentum={self.momentum:g})"
+
+
+# ---------------------------------------------------------------- fit / predict
+# Short names accepted by fit, and how the labels y are shaped for each.
+_LOSS_ALIASES = {
+    "bce_logits": "binary_cross_entropy_with_logits",
+    "softmax_ce": "softmax_cross_entropy_with_logits",
+}
+
+
+def _resolve_loss(loss) -> tuple[str, Callable, Callable]:
+    """Return ``(name, loss_fn, grad_fn)`` for a loss name or a ``(loss, grad)`` pair."""
+    if isinstance(loss, tuple) and len(loss) == 2 and all(map(callable, loss)):
+        return getattr(loss[0], "__name__", "custom"), loss[0], loss[1]
+    if not isinstance(loss, str):
+        raise TypeError(f"loss must be a name such as 'mse' or a (loss, grad) pair, got {loss!r}")
+    from dlkit import losses  # lazily: nn works without the losses module
+
+    name = _LOSS_ALIASES.get(loss, loss)
+    for candidate in dict.fromkeys((loss, name)):
+        try:
+            fn, grad = losses.get(candidate)
+        except (KeyError, ValueError):
+            continue
+        return name, fn, grad
+    fn, grad = getattr(losses, name, None), getattr(losses, name + "_grad", None)
+    if fn is None or grad is None:
+        raise ValueError(f"unknown loss {loss!r}; use 'mse', 'bce_logits', 'softmax_ce', "
+                         "another name from dlkit.losses, or a (loss, grad) pair")
+    return name, fn, grad
+
+
+def _targets(name: str, y, N: int, n_out: int) -> np.ndarray:
+    """Shape the labels ``y`` the way the loss expects them next to (N, n_out) outputs."""
+    if name == "softmax_cross_entropy_with_logits":
+        y = np.asarray(y)
+        if y.shape != (N,) or y.dtype.kind not in "iub":
+            raise ValueError(f"softmax_ce expects integer labels y of shape ({N},), "
+                             f"got {y.dtype} of shape {y.shape}")
+        if y.size and (y.min() < 0 or y.max() >= n_out):
+            raise ValueError(f"labels must lie in [0, {n_out}) for {n_out} outputs, "
+                             f"got values from {y.min()} to {y.max()}")
+        return y.astype(np.int64, copy=False)
+    y = as_float(y, "y")
+    if y.shape == (N,) and n_out == 1:
+        y = y.reshape(N, 1)
+    if y.shape != (N, n_out):
+        raise ValueError(f"expected y of shape ({N}, {n_out})" + (" or (N,)" if n_out == 1 else "")
+                         + f" to match the model's outputs, got {np.shape(y)}")
+    return y
+
+
+def _n_out(model, X) -> int:
+    last = model[-1] if hasattr(model, "__getitem__") else model
+    n_out = getattr(last, "n_out", None)
+    return n_out if n_out is not None else model.forward(X[:1]).shape[1]
+
+
+def fit(model, X, y, loss="mse", epochs=100, lr=0.1, momentum=0.0, batch_size=None,
+        rng=0, verbose=False) -> list[float]:
+    r"""Train ``model`` with mini-batch SGD; return the loss of every epoch.
+
+    Parameters
+    ----------
+    model : Sequential or Dense
+        Updated in place.
+    X : array_like of shape (N, n_in)
+    y : array_like
+        Targets, by loss:
+
+        - ``"mse"``: real values of shape (N, n_out), or (N,) when n_out is 1;
+        - ``"bce_logits"``: 0/1 labels of shape (N,) or (N, 1); the model's
+          last layer must be linear (it outputs logits);
+        - ``"softmax_ce"``: integer class labels of shape (N,) in [0, n_out);
+          the last layer must be linear (it outputs one logit per class).
+    loss : str or (callable, callable), default "mse"
+        A name for :func:`dlkit.losses.get` (``"bce_logits"`` and
+        ``"softmax_ce"`` are short for the ``*_with_logits`` losses), or a
+        pair ``(loss(y_true, y_pred) -> float, grad(y_true, y_pred) -> dL/dy_pred)``.
+    epochs : int, default 100
+    lr, momentum : float
+        Passed to :class:`SGD`.
+    batch_size : int or None, default None
+        ``None`` trains on the full batch; otherwise the rows are shuffled
+        every epoch (with ``rng``) and cut into batches of this size.
+    rng : int, Generator or None, default 0
+        Seeds the shuffling.
+    verbose : bool, default False
+        Print the loss about ten times during training.
+
+    Returns
+    -------
+    list of float
+        One entry per epoch: the mean of the mini-batch losses weighted by
+        batch size, each measured before its update.
+    """
+    X = as_float(X, "X")
+    if X.ndim != 2:
+        raise ValueError(f"expected X of shape (N, n_in), got {X.shape}")
+    N = X.shape[0]
+    name, loss_fn, grad_fn = _resolve_loss(loss)
+    y = _targets(name, y, N, _n_out(model, X))
+    epochs = _positive_int(epochs, "epochs")
+    batch = N if batch_size is None else min(_positive_int(batch_size, "batch_size"), N)
+    gen = _generator(rng)
+    opt = SGD(model, lr=lr, momentum=momentum)
+    history = []
+    for epoch in range(epochs):
+        order = None if batch == N else gen.permutation(N)
+        total = 0.0
+        for start in range(0, N, batch):
+            if order is None:
+                Xb, yb = X, y
+            else:
+                idx = order[start:start + batch]
+                Xb, yb = X[idx], y[idx]
+            out = model.forward(Xb)
+            total += float(loss_fn(yb, out)) * Xb.shape[0]
+            model.backward(grad_fn(yb, out))
+            opt.step()
+        history.append(total / N)
+        if verbose and (epoch % max(1, epochs // 10) == 0 or epoch == epochs - 1):
+            print(f"epoch {epoch + 1:>{len(str(epochs))}}/{epochs}  loss {history[-1]:.6g}")
+    return history
+
+
+def predict(model, X) -> np.ndarray:
+    """Raw model outputs, shape (N, n_out).
+
+    Regression values for ``"mse"``; logits for ``"bce_logits"`` (N, 1) and
+    ``"softmax_ce"`` (N, K). Use :func:`predict_proba` or
+    :func:`predict_classes` for probabilities or labels.
+    """
+    return model.forward(X)
+
+
+def predict_proba(model, X) -> np.ndarray:
+    r"""Class probabilities from a model with a linear (logit) output layer.
+
+    Returns
+    -------
+    ndarray
+        Shape (N,) with :math:`P(y=1) = \sigma(\text{logit})` for one output;
+        shape (N, K) with softmax rows for K > 1 outputs.
+    """
+    logits = model.forward(X)
+    if logits.shape[1] == 1:
+        return activations.sigmoid(logits[:, 0])
+    return activations.softmax(logits, axis=1)
+
+
+def predict_classes(model, X) -> np.ndarray:
+    """Integer labels, shape (N,): ``logit > 0`` for one output, else the argmax."""
+    logits = model.forward(X)
+    if logits.shape[1] == 1:
+        return (logits[:, 0] > 0).astype(np.int64)
+    return np.argmax(logits, axis=1)
+
+
+def accuracy(y_true, y_pred) -> float:
+    """Fraction of labels that match; ``y_true`` and ``y_pred`` of shape (N,) or (N, 1)."""
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    a, b = y_true.reshape(-1), y_pred.reshape(-1)
+    if y_true.ndim > 2 or y_pred.ndim > 2 or a.shape != b.shape:
+        raise ValueError(f"y_true and y_pred must hold the same number of labels, "
+                         f"got y_true {y_true.shape} and y_pred {y_pred.shape}")
+    if a.size == 0:
+        raise ValueError("accuracy of zero labels is undefined")
+    return float(np.mean(a == b))
