@@ -122,6 +122,9 @@ class Dense:
         :math:`\partial L / \partial W` after :meth:`backward`.
     db : ndarray of shape (n_out,) or None
         :math:`\partial L / \partial b` after :meth:`backward` (None without bias).
+    Z : ndarray of shape (N, n_out) or None
+        Pre-activation :math:`XW + b` of the last :meth:`forward` (the
+        lecture's weighted sum :math:`a_j`).
     dZ : ndarray of shape (N, n_out) or None
         :math:`\partial L / \partial Z` after :meth:`backward`; the lecture's
         error term is :math:`\delta = -dZ`.
@@ -136,12 +139,12 @@ class Dense:
         self.W = _generator(rng).standard_normal((self.n_in, self.n_out)) * std
         self.b = np.zeros(self.n_out)
         self.dW = self.db = self.dZ = None
-        self._X = self._Z = None
+        self._X = self.Z = None
         # ReLU and linear get a lean path; the rest use the registry's f and f'.
         self._kind = self.activation.name if self.activation.name in ("relu", "linear") else None
 
     def forward(self, X):
-        r"""Compute :math:`A = f(XW + b)` and cache ``X`` and ``Z`` for :meth:`backward`.
+        r"""Compute :math:`A = f(XW + b)`, keeping ``X`` and ``Z`` for :meth:`backward`.
 
         Parameters
         ----------
@@ -157,7 +160,7 @@ class Dense:
         Z = X @ self.W
         if self.bias:
             Z += self.b
-        self._X, self._Z = X, Z
+        self._X, self.Z = X, Z
         if self._kind == "linear":
             return Z
         if self._kind == "relu":
@@ -179,10 +182,10 @@ class Dense:
         dX : ndarray of shape (N, n_in)
             Also stores ``dW`` (n_in, n_out), ``db`` (n_out,) and ``dZ`` (N, n_out).
         """
-        if self._Z is None:
+        if self.Z is None:
             raise RuntimeError("call forward(X) before backward(dout)")
         dout = as_float(dout, "dout")
-        Z = self._Z
+        Z = self.Z
         if dout.shape != Z.shape:
             raise ValueError(f"expected dout of shape {Z.shape} (the forward output), "
                              f"got {dout.shape}")
