@@ -408,7 +408,8 @@ def _targets(name: str, y, N: int, n_out: int) -> np.ndarray:
     """Shape the labels ``y`` the way the loss expects them next to (N, n_out) outputs."""
     if name == "softmax_cross_entropy_with_logits":
         y = np.asarray(y)
-        if y.shape != (N,) or y.dtype.kind not in "iub":
+        whole = y.dtype.kind in "iub" or (y.dtype.kind == "f" and np.all(y == np.round(y)))
+        if y.shape != (N,) or not whole:
             raise ValueError(f"softmax_ce expects integer labels y of shape ({N},), "
                              f"got {y.dtype} of shape {y.shape}")
         if y.size and (y.min() < 0 or y.max() >= n_out):
