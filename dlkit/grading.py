@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 __all__ = [
-    "Case", "CheckFailed", "check_function", "check_value", "check_true",
+    "Case", "CheckFailed", "check_function", "check_value", "check_true", "check_choices",
     "elementwise_cases", "softmax_cases", "forbid_calls", "describe",
 ]
 
@@ -112,15 +112,24 @@ def _describe_call(name: str, params: Sequence[str], case: Case) -> str:
 
 
 # --------------------------------------------------------------------------- cases
+_NO_VALUE = object()
+
+
 @dataclass
 class Case:
-    """One call to check: positional ``args``, keyword ``kwargs`` and a ``label``
-    saying what kind of input it is ("large magnitudes", "a batch of 4 rows")."""
+    """One call to check.
+
+    ``args`` and ``kwargs`` are the call; ``label`` says what kind of input it
+    is ("large magnitudes", "a batch of 4 rows"); ``hint`` is shown when this
+    case fails; ``expected`` fixes the right answer (the lecture's numbers in a
+    public test), otherwise the reference function computes it.
+    """
 
     args: tuple
     kwargs: dict = field(default_factory=dict)
     label: str = ""
     hint: str | None = None
+    expected: object = _NO_VALUE
 
 
 def elementwise_cases(seed: int = 0, **kwargs) -> list[Case]:
@@ -237,8 +246,28 @@ class _Outcome:
     forbidden: list = field(default_factory=list)
 
 
+@contextlib.contextmanager
+def _substituted(fn: Callable, uses: dict[str, Callable] | None):
+    """Temporarily bind ``uses`` (name -> function) in ``fn``'s module globals."""
+    namespace = getattr(fn, "__globals__", None)
+    if not uses or namespace is None:
+        yield
+        return
+    missing = object()
+    saved = {name: namespace.get(name, missing) for name in uses}
+    namespace.update(uses)
+    try:
+        yield
+    finally:
+        for name, old in saved.items():
+            if old is missing:
+                namespace.pop(name, None)
+            else:
+                namespace[name] = old
+
+
 def _run_guarded(fn: Callable, case: Case, forbidden: Sequence[Callable],
-                 time_limit: float | None) -> _Outcome:
+                 time_limit: float | None, uses: dict[str, Callable] | None = None) -> _Outcome:
     """Call ``fn`` on a deep copy of the case under every guard."""
     outcome = _Outcome()
     args, kwargs = copy.deepcopy(case.args), copy.deepcopy(case.kwargs)
@@ -246,7 +275,7 @@ def _run_guarded(fn: Callable, case: Case, forbidden: Sequence[Callable],
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            with forbid_calls(*forbidden) as seen:
+            with forbid_calls(*forbidden) as seen, _substituted(fn, uses):
                 try:
                     with _time_limit(time_limit):
                         outcome.value = fn(*args, **kwargs)
@@ -292,34 +321,46 @@ def _difference(expected: np.ndarray, got: np.ndarray, rtol: float, atol: float)
     return f"{count}{where}: expected {_num(expected[first])}, returned {_num(got[first])}"
 
 
+def _matches(got, wrong, rtol: float, atol: float) -> bool:
+    """Whether ``got`` equals ``wrong`` (tuples element by element)."""
+    if isinstance(wrong, tuple):
+        return (isinstance(got, (tuple, list)) and len(got) == len(wrong)
+                and all(_matches(g, w, rtol, atol) for g, w in zip(got, wrong, strict=True)))
+    got_arr = _as_comparable(got)
+    return got_arr is not None and _difference(np.asarray(wrong), got_arr, rtol, atol) is None
+
+
 def _diagnose(got, case: Case, mistakes: dict[str, Callable] | None, rtol, atol) -> str | None:
     """Name a known mistake whose output the student's output reproduces."""
     for description, wrong in (mistakes or {}).items():
         try:
             with warnings.catch_warnings(), np.errstate(all="ignore"):
                 warnings.simplefilter("ignore")
-                wrong_value = np.asarray(wrong(*copy.deepcopy(case.args), **case.kwargs))
+                wrong_value = wrong(*copy.deepcopy(case.args), **case.kwargs)
         except Exception:
             continue
-        got_arr = _as_comparable(got)
-        if got_arr is not None and _difference(wrong_value, got_arr, rtol, atol) is None:
+        if _matches(got, wrong_value, rtol, atol):
             return description
     return None
 
 
 # --------------------------------------------------------------------------- checks
-def check_function(student: Callable, reference: Callable, cases: Iterable[Case], *,
+def check_function(student: Callable, reference: Callable | None, cases: Iterable[Case], *,
                    name: str | None = None, params: Sequence[str] | None = None,
                    rtol: float = 1e-6, atol: float = 1e-9, hint: str | None = None,
                    mistakes: dict[str, Callable] | None = None,
-                   forbid: Sequence[Callable] | None = None, require_float: bool = True,
-                   time_limit: float | None = 10.0, quiet: bool = False) -> int:
+                   forbid: Sequence[Callable] | None = None, require_float: bool = False,
+                   uses: dict[str, Callable] | None = None,
+                   time_limit: float | None = 10.0, quiet: bool = False) -> None:
     """Compare ``student`` with ``reference`` on every case; stop at the first failure.
 
     Parameters
     ----------
-    student, reference : callable
-        The student's function and the dlkit reference it must agree with.
+    student : callable
+        The student's function.
+    reference : callable or None
+        The dlkit reference it must agree with; may be None when every case
+        carries its ``expected`` value.
     cases : iterable of Case
         Inputs to try (see :func:`elementwise_cases`).
     name : str, optional
@@ -335,9 +376,15 @@ def check_function(student: Callable, reference: Callable, cases: Iterable[Case]
         them, its description is shown ("you returned sigmoid(x), not its
         derivative").
     forbid : sequence of callable, optional
-        Functions the student may not call; defaults to ``[reference]``.
-    require_float : bool, default True
-        Numeric results must have a floating dtype.
+        Functions the student may not call; defaults to ``[reference]``
+        (nothing when there is no reference).
+    require_float : bool, default False
+        Numeric results must have a floating dtype (for exercises whose
+        docstring promises floats for integer input).
+    uses : dict of str to callable, optional
+        Functions from earlier exercises that ``student`` calls, replaced by
+        correct ones while it runs: each exercise is graded on its own, so a
+        mistake in an earlier one is not counted twice.
     time_limit : float or None, default 10
         Seconds allowed per call.
     quiet : bool, default False
@@ -345,8 +392,9 @@ def check_function(student: Callable, reference: Callable, cases: Iterable[Case]
 
     Returns
     -------
-    int
-        The number of cases passed (all of them: a failure raises).
+    None
+        (A test cell must not end in a number: nbgrader would read it as
+        partial credit.)
 
     Raises
     ------
@@ -357,12 +405,16 @@ def check_function(student: Callable, reference: Callable, cases: Iterable[Case]
         raise CheckFailed(f"{name or 'your answer'} is not a function",
                           [f"It is {describe(student)}. Run the cell that defines it first."])
     name = name or getattr(student, "__name__", "your function")
-    params = list(params or _parameter_names(reference))
-    forbid = list(forbid) if forbid is not None else [reference]
+    params = list(params or _parameter_names(reference or student))
+    if forbid is None:
+        forbid = [reference] if reference is not None else []
     cases = list(cases)
     for case in cases:
-        expected = reference(*copy.deepcopy(case.args), **copy.deepcopy(case.kwargs))
-        outcome = _run_guarded(student, case, forbid, time_limit)
+        if case.expected is not _NO_VALUE:
+            expected = case.expected
+        else:
+            expected = reference(*copy.deepcopy(case.args), **copy.deepcopy(case.kwargs))
+        outcome = _run_guarded(student, case, forbid, time_limit, uses)
         problem = _problem(outcome, expected, case, name, rtol, atol, require_float, mistakes)
         if problem is None:
             continue
@@ -383,7 +435,6 @@ def check_function(student: Callable, reference: Callable, cases: Iterable[Case]
         labels = sorted({c.label for c in cases if c.label}, key=[c.label for c in cases].index)
         print(f"{_MARK_PASS} {name}: all {len(cases)} checks passed"
               + (f" ({', '.join(labels)})" if labels and len(labels) <= 12 else ""))
-    return len(cases)
 
 
 def _problem(outcome: _Outcome, expected, case: Case, name: str, rtol: float, atol: float,
@@ -423,7 +474,35 @@ def _problem(outcome: _Outcome, expected, case: Case, name: str, rtol: float, at
         return (f"{name} wrote to stderr: {outcome.stderr.strip().splitlines()[0][:200]}",
                 ["nbgrader gives zero to any test that writes to stderr; remove that output."],
                 True)
-    got = outcome.value
+    return _compare(name, outcome.value, expected, case, rtol, atol, require_float, mistakes)
+
+
+def _compare(name: str, got, expected, case: Case, rtol: float, atol: float,
+             require_float: bool, mistakes) -> tuple[str, list[str], bool] | None:
+    """Compare a returned value with the expected one (tuples element by element)."""
+    if isinstance(expected, tuple):
+        if not isinstance(got, (tuple, list)) or len(got) != len(expected):
+            return (f"{name} must return {len(expected)} values, "
+                    f"returned {describe(got)}",
+                    [f"return them as a tuple: return {', '.join('...' for _ in expected)}"],
+                    True)
+        for i, (g, e) in enumerate(zip(got, expected, strict=True)):
+            problem = _compare(f"{name} (returned value #{i + 1})", g, e, case, rtol, atol,
+                               require_float, None)
+            if problem is not None:
+                diagnosis = _diagnose(got, case, mistakes, rtol, atol)
+                if diagnosis:
+                    problem[1].append(f"this looks like a known mistake: {diagnosis}")
+                return problem
+        return None
+    if isinstance(expected, (bool, np.bool_)):
+        if not isinstance(got, (bool, np.bool_)):
+            return (f"{name} returned {describe(got)}, expected True or False",
+                    [f"expected: {expected}"], True)
+        if bool(got) != bool(expected):
+            return (f"{name} returns a wrong result", [f"expected: {bool(expected)}",
+                                                       f"returned: {bool(got)}"], True)
+        return None
     exp_arr, got_arr = np.asarray(expected), _as_comparable(got)
     if got_arr is None:
         return (f"{name} returned {describe(got)}, not a number or an array of numbers",
@@ -464,6 +543,54 @@ def check_value(name: str, got, expected, *, rtol: float = 1e-6, atol: float = 1
                            diff, f"hint: {hint}" if hint else ""])
     if not quiet:
         print(f"{_MARK_PASS} {name} is right")
+
+
+def check_choices(name: str, got, expected: Sequence[str], *, choices: Sequence[str],
+                  items: Sequence[str] | None = None, only: Sequence[int] | None = None,
+                  hint: str | None = None, quiet: bool = False) -> None:
+    """Check a list of multiple-choice answers.
+
+    Parameters
+    ----------
+    name : str
+        The variable's name ("answers").
+    got : list of str
+        The student's answers, one per item.
+    expected : list of str
+        The right answers.
+    choices : sequence of str
+        The allowed answers; anything else is reported as a format problem.
+    items : sequence of str, optional
+        The statements, to quote in messages.
+    only : sequence of int, optional
+        Check only these positions (a public test checks a few).
+
+    Raises
+    ------
+    CheckFailed
+        For a wrong format, or listing every wrong answer.
+    """
+    if got is None or isinstance(got, str) or not isinstance(got, (list, tuple)):
+        raise CheckFailed(f"{name} must be a list of {len(expected)} answers",
+                          [f"it is {describe(got)}",
+                           f"write e.g. {name} = {list(expected[:1]) + ['...']}"])
+    if len(got) != len(expected):
+        raise CheckFailed(f"{name} has {len(got)} answers, expected {len(expected)}",
+                          ["one answer per statement, in order"])
+    bad_format = [i for i, a in enumerate(got) if a not in choices]
+    if bad_format:
+        i = bad_format[0]
+        raise CheckFailed(f"{name}[{i}] is {got[i]!r}, which is not one of {list(choices)}",
+                          ["answers are case-sensitive strings"])
+    positions = list(only) if only is not None else list(range(len(expected)))
+    wrong = [i for i in positions if got[i] != expected[i]]
+    if wrong:
+        lines = [f"{name}[{i}]" + (f" ({items[i]!r})" if items else "") +
+                 f": you answered {got[i]!r}" for i in wrong]
+        raise CheckFailed(f"{len(wrong)} of the checked answers in {name} are wrong",
+                          [*lines, f"hint: {hint}" if hint else ""])
+    if not quiet:
+        print(f"{_MARK_PASS} {name}: the {len(positions)} checked answers are right")
 
 
 def check_true(condition: bool, what: str, *, details: Sequence[str] = (),

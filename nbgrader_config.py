@@ -1,0 +1,102 @@
+# nbgrader configuration for the Unit 2 deep-learning course.
+#
+# nbgrader reads this file from the course root (the directory you run
+# `nbgrader ...` or `autograde ...` in). Every setting is a traitlets option;
+# `nbgrader --help-all` lists them all. The `autograde` command (the class
+# grading pipeline in autograde/) reads its options from this file too, under
+# `c.Autograde...`: see the bottom of this file.
+
+c = get_config()  # noqa: F821  (provided by traitlets when the file is loaded)
+
+# ---------------------------------------------------------------- the course
+# Identifies the course in the gradebook and in nbgrader's exchange.
+c.CourseDirectory.course_id = "unit2-deep-learning"
+
+# The standard directory layout: source/<assignment>/<notebook>.ipynb is the
+# instructor version (solutions, hidden tests), release/ the student version,
+# submitted/<student>/<assignment>/ what students hand in, autograded/ and
+# feedback/ what grading produces.
+c.CourseDirectory.source_directory = "source"
+c.CourseDirectory.release_directory = "release"
+c.CourseDirectory.submitted_directory = "submitted"
+c.CourseDirectory.autograded_directory = "autograded"
+c.CourseDirectory.feedback_directory = "feedback"
+
+# The gradebook: SQLite in the course root, nbgrader's default. Point it at a
+# server database (postgresql://...) for a large class with many graders.
+c.CourseDirectory.db_url = "sqlite:///gradebook.db"
+
+# Never copy editor and Python litter into release/ or autograded/.
+c.CourseDirectory.ignore = [
+    ".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", ".DS_Store", "*.swp",
+]
+
+# A submission folder larger than this (kB) is not copied whole: a student
+# who saves a 2 GB array next to the notebook must not fill the disk.
+c.CourseDirectory.max_file_size = 20_000
+c.CourseDirectory.max_dir_size = 50_000
+
+# ---------------------------------------------------------------- student versions
+# What replaces the code between ### BEGIN SOLUTION and ### END SOLUTION.
+# The function signature and docstring stay; only the body is removed.
+c.ClearSolutions.code_stub = {
+    "python": "# YOUR CODE HERE\nraise NotImplementedError()",
+}
+# What replaces a written answer in the student version.
+c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
+
+# Complain when a cell has solution or hidden-test delimiters but is not
+# marked as a solution or grade cell (catches authoring mistakes early).
+c.ClearSolutions.enforce_metadata = True
+c.ClearHiddenTests.enforce_metadata = True
+
+# Locked cells (tests, instructions) are read-only for students in JupyterLab.
+c.LockCells.lock_grade_cells = True
+c.LockCells.lock_readonly_cells = True
+
+# Record the assignment in the gradebook when it is generated, so
+# `nbgrader generate_assignment` works on a fresh checkout.
+c.GenerateAssignment.create_assignment = True
+
+# ---------------------------------------------------------------- grading
+# Test cells and written answers come from the gradebook, never from the
+# submission: a student who edits or deletes a test cell gets the original
+# back, and a deleted cell is re-added (with a note) instead of silently
+# losing its points.
+c.OverwriteCells.add_missing_cells = True
+
+# Seconds a single cell may run before the kernel is interrupted. Every
+# solution cell here finishes in well under a second; 60 s leaves room for a
+# slow machine while an infinite loop still costs one minute, not a night.
+c.Execute.timeout = 60
+c.Execute.interrupt_on_timeout = True
+# A kernel that dies (os._exit, out of memory) is not restarted: the
+# submission is reported as failed and graded from the cells that ran.
+c.Execute.execute_retries = 0
+# Kernel start-up options: no history database, and no debugger warning about
+# frozen modules on stderr (nbgrader gives zero to a cell that writes there).
+c.Execute.extra_arguments = ["--HistoryManager.hist_file=:memory:"]
+# Remove known harmless stderr noise before grades are computed.
+c.IgnorePattern.pattern = r"Debugger warning: It seems that frozen modules are being used"
+
+# Keep runaway output (a print in a loop) from bloating autograded notebooks.
+c.LimitOutput.max_lines = 300
+c.LimitOutput.max_traceback = 60
+
+# Late submissions are graded in full and flagged in the report; the
+# instructor decides on penalties. Use "zero" for a hard deadline.
+c.LateSubmissionPlugin.penalty_method = "none"
+
+# ---------------------------------------------------------------- feedback
+# Feedback shows students their results and the messages of failed tests, but
+# not the code of hidden tests.
+c.GenerateFeedback.preprocessors = [
+    "nbgrader.preprocessors.GetGrades",
+    "nbgrader.preprocessors.ClearHiddenTests",
+    "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
+]
+
+# ---------------------------------------------------------------- exchange
+# Not used by the bundled demo (submissions are copied into submitted/), but
+# set so that `nbgrader release_assignment` works on a shared JupyterHub.
+c.Exchange.root = "/srv/nbgrader/exchange"
