@@ -140,8 +140,8 @@ class Dense:
         self.b = np.zeros(self.n_out)
         self.dW = self.db = self.dZ = None
         self._X = self.Z = None
-        # ReLU and linear get a lean path; the rest use the registry's f and f'.
-        self._kind = self.activation.name if self.activation.name in ("relu", "linear") else None
+        # A linear layer skips f and f' (a copy and a multiplication by ones).
+        self._linear = self.activation.name == "linear"
 
     def forward(self, X):
         r"""Compute :math:`A = f(XW + b)`, keeping ``X`` and ``Z`` for :meth:`backward`.
@@ -161,11 +161,7 @@ class Dense:
         if self.bias:
             Z += self.b
         self._X, self.Z = X, Z
-        if self._kind == "linear":
-            return Z
-        if self._kind == "relu":
-            return np.maximum(Z, 0.0)
-        return self.activation.fn(Z)
+        return Z if self._linear else self.activation.fn(Z)
 
     def backward(self, dout):
         r"""Backpropagate ``dout = dL/dA`` through the layer.
@@ -189,12 +185,7 @@ class Dense:
         if dout.shape != Z.shape:
             raise ValueError(f"expected dout of shape {Z.shape} (the forward output), "
                              f"got {dout.shape}")
-        if self._kind == "linear":
-            dZ = dout
-        elif self._kind == "relu":
-            dZ = dout * (Z > 0.0)
-        else:
-            dZ = dout * self.activation.derivative(Z)
+        dZ = dout if self._linear else dout * self.activation.derivative(Z)
         self.dZ = dZ
         self.dW = self._X.T @ dZ
         if self.bias:
