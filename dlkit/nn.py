@@ -33,9 +33,10 @@ from collections.abc import Callable
 import numpy as np
 
 from dlkit import activations
-from dlkit._arrays import as_float
+from dlkit._arrays import as_float, out
 
 __all__ = [
+    "neuron", "dense_forward", "dense_backward",
     "Dense", "Sequential", "MLP", "SGD",
     "fit", "predict", "predict_proba", "predict_classes", "accuracy",
     "DEFAULT_SEED", "init_std",
@@ -91,6 +92,88 @@ def init_std(n_in: int, n_out: int, activation=None) -> float:
     """
     name = activations.get(activation).name
     return float(np.sqrt(2.0 / n_in if name in _HE else 2.0 / (n_in + n_out)))
+
+
+# ---------------------------------------------------------------- functional forms
+# The formulas of a layer as plain functions (the CS231n style): the
+# notebooks' exercises are checked against these, and Dense computes the same.
+def neuron(x, w, b, activation=None):
+    r"""One neuron, :math:`a = f(\mathbf{w} \cdot \mathbf{x} + b)`.
+
+    Parameters
+    ----------
+    x : array_like of shape (D,)
+        Inputs.
+    w : array_like of shape (D,)
+        One weight per input.
+    b : float
+        Bias.
+    activation : callable, str or None, default None
+        Applied to the weighted sum :math:`z`; a name is looked up with
+        :func:`dlkit.activations.get`; ``None`` returns :math:`z` itself.
+
+    Returns
+    -------
+    numpy.float64
+    """
+    x, w = as_float(x, "x"), as_float(w, "w")
+    if x.ndim != 1 or x.shape != w.shape:
+        raise ValueError(f"expected x and w of the same shape (D,), got x {x.shape} "
+                         f"and w {w.shape}")
+    z = out(np.dot(w, x) + float(b))
+    if activation is None:
+        return z
+    f = activation if callable(activation) else activations.get(activation).fn
+    return out(as_float(f(z)))
+
+
+def dense_forward(X, W, b):
+    r"""Weighted sums of a dense layer for a batch, :math:`Z = XW + b`.
+
+    Parameters
+    ----------
+    X : array_like of shape (N, D)
+    W : array_like of shape (D, H)
+        ``W[i, j]`` is the weight from input ``i`` to neuron ``j``.
+    b : array_like of shape (H,)
+
+    Returns
+    -------
+    Z : ndarray of shape (N, H)
+    """
+    X, W, b = as_float(X, "X"), as_float(W, "W"), as_float(b, "b")
+    if X.ndim != 2 or W.ndim != 2 or X.shape[1] != W.shape[0] or b.shape != (W.shape[1],):
+        raise ValueError(f"expected X (N, D), W (D, H) and b (H,), got X {X.shape}, "
+                         f"W {W.shape} and b {b.shape}")
+    return X @ W + b
+
+
+def dense_backward(dZ, X, W):
+    r"""Gradients of a dense layer's weighted sums :math:`Z = XW + b`.
+
+    .. math:: dX = dZ\,W^\top, \qquad dW = X^\top dZ, \qquad db = \textstyle\sum_n dZ_n
+
+    Parameters
+    ----------
+    dZ : array_like of shape (N, H)
+        :math:`\partial L / \partial Z`, the upstream gradient (already
+        multiplied by the activation's derivative, if there is one).
+    X : array_like of shape (N, D)
+        The layer's input in the forward pass.
+    W : array_like of shape (D, H)
+
+    Returns
+    -------
+    dX : ndarray of shape (N, D)
+    dW : ndarray of shape (D, H)
+    db : ndarray of shape (H,)
+    """
+    dZ, X, W = as_float(dZ, "dZ"), as_float(X, "X"), as_float(W, "W")
+    if (X.ndim != 2 or W.ndim != 2 or dZ.ndim != 2 or X.shape[1] != W.shape[0]
+            or dZ.shape != (X.shape[0], W.shape[1])):
+        raise ValueError(f"expected dZ (N, H), X (N, D) and W (D, H), got dZ {dZ.shape}, "
+                         f"X {X.shape} and W {W.shape}")
+    return dZ @ W.T, X.T @ dZ, dZ.sum(axis=0)
 
 
 # ---------------------------------------------------------------- Dense
