@@ -15,7 +15,7 @@ Graded exercises are compared against these references; plots, widgets and
 grading are imported on demand so ``import dlkit`` stays fast.
 """
 
-from dlkit import activations, gradcheck
+from dlkit import activations, gradcheck, losses, nn
 
 __version__ = "0.1.0"
-__all__ = ["activations", "gradcheck", "__version__"]
+__all__ = ["activations", "gradcheck", "losses", "nn", "__version__"]

@@ -81,18 +81,21 @@ def describe(value, max_items: int = 8) -> str:
     Examples
     --------
     >>> describe(np.array([1.0, 2.5]))
-    'array([1. , 2.5]) (shape (2,), float64)'
+    '[1. , 2.5] (shape (2,), float64)'
     >>> describe(0.5)
     '0.5 (float)'
     """
     if isinstance(value, np.ndarray):
         with np.printoptions(threshold=max_items, edgeitems=3, precision=6, linewidth=88):
-            text = repr(value)
+            text = np.array2string(value, separator=", ")
         if value.ndim == 0:
             return f"{text} (0-d array, {value.dtype})"
         return f"{text} (shape {value.shape}, {value.dtype})"
     if isinstance(value, np.generic):
         return f"{_num(value)} (numpy {value.dtype})"
+    if callable(value):
+        name = getattr(value, "__name__", type(value).__name__)
+        return "a function (described above)" if name == "<lambda>" else f"the function {name}"
     if isinstance(value, (list, tuple)) and len(value) > max_items:
         head = ", ".join(repr(v) for v in value[:3])
         return f"{type(value).__name__} of {len(value)} items [{head}, ...]"
@@ -432,9 +435,10 @@ def check_function(student: Callable, reference: Callable | None, cases: Iterabl
                          f"first: {printed[0][:120]})")
         raise CheckFailed(title, lines)
     if not quiet:
-        labels = sorted({c.label for c in cases if c.label}, key=[c.label for c in cases].index)
-        print(f"{_MARK_PASS} {name}: all {len(cases)} checks passed"
-              + (f" ({', '.join(labels)})" if labels and len(labels) <= 12 else ""))
+        labels = [c.label for c in cases if c.label]
+        what = f"all {len(cases)} checks passed" if len(cases) > 1 else "1 check passed"
+        shown = f" ({'; '.join(labels)})" if labels and len(labels) <= 3 else ""
+        print(f"{_MARK_PASS} {name}: {what}{shown}")
 
 
 def _problem(outcome: _Outcome, expected, case: Case, name: str, rtol: float, atol: float,
@@ -632,7 +636,10 @@ def _student_line(exc: BaseException) -> str | None:
 def _num(x) -> str:
     """A number printed briefly: 0.2350037122, 1e-300, nan, True."""
     x = x.item() if isinstance(x, np.generic) else x
-    return f"{x:.10g}" if isinstance(x, float) else repr(x)
+    if not isinstance(x, float):
+        return repr(x)
+    text = repr(x)
+    return text if len(text) <= 13 else f"{x:.10g}"
 
 
 def _indent(text: str, prefix: str = "  ") -> str:

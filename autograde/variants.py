@@ -1,0 +1,90 @@
+"""Submission variants: a source notebook with one answer cell replaced.
+
+``course/variants/<assignment>.yaml`` lists, per assignment, typical mistakes,
+attempts to call the dlkit reference, and alternative correct answers. Each
+variant replaces one answer cell (by its nbgrader ``grade_id``) and says which
+test cells must then score zero (``loses``) and which words the feedback must
+contain (``feedback``, usually the input that exposes the mistake).
+
+The course tests grade every variant through nbgrader; the demo class is
+built from the same variants.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+import yaml
+
+KINDS = ("mistake", "cheat", "alternative")
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One replacement of an answer cell, and what grading must make of it."""
+
+    id: str
+    assignment: str
+    notebook: str
+    cell: str
+    kind: str
+    description: str
+    code: str
+    loses: tuple[str, ...] = ()
+    feedback: tuple[str, ...] = field(default=())
+
+
+def load_variants(course_dir: Path, assignment: str) -> list[Variant]:
+    """Read ``course/variants/<assignment>.yaml`` (an empty list when absent).
+
+    Raises
+    ------
+    ValueError
+        For a malformed entry, naming the file and the entry.
+    """
+    path = Path(course_dir) / "course" / "variants" / f"{assignment}.yaml"
+    if not path.exists():
+        return []
+    data = yaml.safe_load(path.read_text()) or {}
+    notebook = data.get("notebook")
+    out, seen = [], set()
+    for i, raw in enumerate(data.get("variants", [])):
+        where = f"{path}: variant #{i + 1} ({raw.get('id', '?')})"
+        missing = {"id", "cell", "kind", "description", "code"} - set(raw)
+        if missing:
+            raise ValueError(f"{where} lacks {sorted(missing)}")
+        if raw["kind"] not in KINDS:
+            raise ValueError(f"{where}: kind must be one of {KINDS}, got {raw['kind']!r}")
+        if raw["id"] in seen:
+            raise ValueError(f"{where}: duplicate id")
+        if raw["kind"] == "alternative" and raw.get("loses"):
+            raise ValueError(f"{where}: an alternative answer must not lose points")
+        seen.add(raw["id"])
+        out.append(Variant(
+            id=raw["id"], assignment=assignment, notebook=raw.get("notebook", notebook),
+            cell=raw["cell"], kind=raw["kind"], description=raw["description"],
+            code=raw["code"].rstrip("\n"), loses=tuple(raw.get("loses", ())),
+            feedback=tuple(raw.get("feedback", ())),
+        ))
+    return out
+
+
+def apply_variant(nb: nbformat.NotebookNode, variant: Variant) -> nbformat.NotebookNode:
+    """Return a copy of ``nb`` whose answer cell ``variant.cell`` holds the variant's code.
+
+    Raises
+    ------
+    KeyError
+        When the notebook has no answer cell with that grade_id.
+    """
+    nb = copy.deepcopy(nb)
+    for cell in nb.cells:
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        if meta.get("grade_id") == variant.cell and meta.get("solution"):
+            cell.source = variant.code
+            return nb
+    raise KeyError(f"{variant.assignment}: no answer cell with grade_id {variant.cell!r} "
+                   f"for variant {variant.id!r}")

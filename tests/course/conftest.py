@@ -1,0 +1,34 @@
+"""Fixtures for the course tests: each assignment's test class, graded once.
+
+See harness.py for what the test class contains and how it is graded.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from .harness import GradedClass, grade_class
+
+_CACHE: dict[str, GradedClass] = {}
+
+
+@pytest.fixture(scope="session")
+def graded(tmp_path_factory):
+    """``graded(assignment)`` grades that assignment's test class once per session."""
+
+    def get(assignment: str) -> GradedClass:
+        if assignment not in _CACHE:
+            _CACHE[assignment] = grade_class(tmp_path_factory.mktemp("course"), assignment)
+        return _CACHE[assignment]
+
+    return get
+
+
+def pytest_collection_modifyitems(items):
+    # Keep each assignment's tests on one xdist worker, so its class is graded once.
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        if callspec and "assignment" in callspec.params:
+            item.add_marker(pytest.mark.xdist_group(callspec.params["assignment"]))
+
+

@@ -1,0 +1,163 @@
+"""Helpers that run the real nbgrader pipeline on a temporary copy of the course.
+
+For each assignment the class below is graded once per test session, by
+`nbgrader autograde` itself:
+
+- ``solution``: the source notebook handed in as it is (must earn full marks);
+- ``blank``: the untouched release notebook (must earn zero, grader intact);
+- ``v-<id>``: one student per entry of ``course/variants/<assignment>.yaml``
+  (typical mistakes, calls into the reference, alternative correct answers).
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from autograde.variants import Variant, apply_variant, load_variants
+
+ROOT = Path(__file__).resolve().parents[2]
+ASSIGNMENTS = sorted(p.name for p in (ROOT / "source").iterdir()
+                     if p.is_dir() and not p.name.startswith("."))
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def nbgrader(course: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    """Run ``nbgrader ARGS`` in ``course`` with this interpreter's environment."""
+    env = dict(os.environ)
+    # nbgrader runs `alembic` from PATH; use the one beside this interpreter
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    env.pop("NBGRADER_EXECUTION", None)
+    proc = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=course, env=env,
+                          capture_output=True, text=True)
+    if check and proc.returncode != 0:
+        pytest.fail(f"nbgrader {' '.join(args)} failed ({proc.returncode}):\n{proc.stderr[-4000:]}")
+    return proc
+
+
+def copy_course(dest: Path) -> Path:
+    """Copy what nbgrader needs (config, source, release, course data) to ``dest``."""
+    dest.mkdir(parents=True, exist_ok=True)
+    shutil.copy(ROOT / "nbgrader_config.py", dest)
+    for name in ("source", "release", "course"):
+        shutil.copytree(ROOT / name, dest / name,
+                        ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
+    return dest
+
+
+def notebook_names(assignment: str) -> list[str]:
+    return sorted(p.stem for p in (ROOT / "source" / assignment).glob("*.ipynb"))
+
+
+def grade_cells(nb) -> dict[str, float]:
+    """grade_id -> points of every autograded test cell of a notebook."""
+    out = {}
+    for cell in nb.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if meta.get("grade") and not meta.get("solution"):
+            out[meta["grade_id"]] = float(meta["points"])
+    return out
+
+
+def cell_text(cell) -> str:
+    """Everything a cell printed, errors included, without colour codes."""
+    parts = []
+    for out in cell.get("outputs", []):
+        if out.output_type == "stream":
+            parts.append(out.text)
+        elif out.output_type == "error":
+            parts.append("\n".join(out.traceback) or f"{out.ename}: {out.evalue}")
+        elif "data" in out and "text/plain" in out.data:
+            parts.append(out.data["text/plain"])
+    return ANSI.sub("", "\n".join(parts))
+
+
+@dataclass
+class GradedClass:
+    """The gradebook and the autograded notebooks of one assignment's class."""
+
+    course: Path
+    assignment: str
+    variants: dict[str, Variant]
+    scores: dict[str, dict[str, float | None]] = field(default_factory=dict)
+    max_points: dict[str, float] = field(default_factory=dict)
+    outputs: dict[str, dict[str, str]] = field(default_factory=dict)
+    stderr_cells: dict[str, list[str]] = field(default_factory=dict)
+
+    def feedback_html(self, student: str) -> str:
+        paths = list((self.course / "feedback" / student / self.assignment).glob("*.html"))
+        assert paths, f"no feedback for {student}"
+        return html.unescape("\n".join(p.read_text() for p in paths))
+
+
+def _student_notebooks(assignment: str) -> dict[str, dict[str, nbformat.NotebookNode]]:
+    """student -> {notebook name -> notebook} for the whole test class."""
+    source = {n: nbformat.read(ROOT / "source" / assignment / f"{n}.ipynb", as_version=4)
+              for n in notebook_names(assignment)}
+    release = {n: nbformat.read(ROOT / "release" / assignment / f"{n}.ipynb", as_version=4)
+               for n in notebook_names(assignment)}
+    students = {"solution": source, "blank": release}
+    for v in load_variants(ROOT, assignment):
+        students[f"v-{v.id}"] = {n: (apply_variant(nb, v) if n == v.notebook else nb)
+                                 for n, nb in source.items()}
+    return students
+
+
+def grade_class(base: Path, assignment: str) -> GradedClass:
+    course = copy_course(base / assignment)
+    for student, notebooks in _student_notebooks(assignment).items():
+        folder = course / "submitted" / student / assignment
+        folder.mkdir(parents=True)
+        for name, nb in notebooks.items():
+            nbformat.write(nb, folder / f"{name}.ipynb")
+    nbgrader(course, "generate_assignment", assignment, "--force")
+    nbgrader(course, "autograde", assignment, "--force")
+    nbgrader(course, "generate_feedback", assignment, "--force")
+    graded = GradedClass(course, assignment,
+                         {v.id: v for v in load_variants(ROOT, assignment)})
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+        for sub in gb.assignment_submissions(assignment):
+            graded.scores[sub.student_id] = {
+                g.name: g.auto_score for nb in sub.notebooks for g in nb.grades}
+    for nb_path in (course / "autograded").glob(f"*/{assignment}/*.ipynb"):
+        student = nb_path.parts[-3]
+        nb = nbformat.read(nb_path, as_version=4)
+        graded.max_points.update(grade_cells(nb))
+        graded.outputs.setdefault(student, {}).update({
+            c.metadata["nbgrader"]["grade_id"]: cell_text(c)
+            for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id")})
+        graded.stderr_cells[student] = [
+            c.source.splitlines()[0] if c.source else "?" for c in nb.cells
+            if any(o.output_type == "stream" and o.name == "stderr" for o in c.get("outputs", []))]
+    return graded
+
+
+def executed(path: Path, timeout: int = 120) -> nbformat.NotebookNode:
+    """Execute a notebook top to bottom, as a student would in JupyterLab."""
+    from nbclient import NotebookClient
+
+    nb = nbformat.read(path, as_version=4)
+    env_backup = os.environ.pop("NBGRADER_EXECUTION", None)
+    try:
+        NotebookClient(nb, timeout=timeout, kernel_name="python3", allow_errors=True,
+                       resources={"metadata": {"path": str(path.parent)}}).execute()
+    finally:
+        if env_backup is not None:
+            os.environ["NBGRADER_EXECUTION"] = env_backup
+    return nb
+
+
+def to_json(obj) -> str:
+    return json.dumps(obj, indent=1, sort_keys=True, default=str)

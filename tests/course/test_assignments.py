@@ -1,0 +1,165 @@
+"""Every assignment, graded for real by nbgrader on a temporary copy of the course."""
+
+from __future__ import annotations
+
+import filecmp
+import time
+
+import nbformat
+import pytest
+
+from autograde.variants import load_variants
+
+from .harness import (
+    ASSIGNMENTS,
+    ROOT,
+    cell_text,
+    copy_course,
+    executed,
+    grade_cells,
+    nbgrader,
+    notebook_names,
+)
+
+pytestmark = pytest.mark.nbgrader
+
+VARIANTS = [(a, v.id) for a in ASSIGNMENTS for v in load_variants(ROOT, a)]
+
+
+def test_there_are_five_assignments():
+    assert ASSIGNMENTS == ["a1-neurons", "a2-activations", "a3-nonlinearity", "a4-backprop",
+                           "a5-losses"]
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_release_is_what_nbgrader_generates(assignment, tmp_path):
+    course = copy_course(tmp_path)
+    committed = ROOT / "release" / assignment
+    generated = course / "release" / assignment
+    import shutil
+
+    shutil.rmtree(generated)
+    nbgrader(course, "generate_assignment", assignment, "--force")
+    cmp = filecmp.dircmp(committed, generated, ignore=[".ipynb_checkpoints", "__pycache__"])
+    stale = cmp.left_only + cmp.right_only + cmp.diff_files
+    # dircmp compares shallowly (size, mtime); compare contents explicitly
+    stale += [f for f in cmp.common_files
+              if (committed / f).read_bytes() != (generated / f).read_bytes()]
+    assert not stale, (
+        f"release/{assignment} is out of sync with source/{assignment} ({sorted(set(stale))}).\n"
+        f"Regenerate it: make release   (or: nbgrader generate_assignment {assignment} --force)"
+    )
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_source_notebooks_are_committed_without_outputs(assignment):
+    for name in notebook_names(assignment):
+        nb = nbformat.read(ROOT / "source" / assignment / f"{name}.ipynb", as_version=4)
+        dirty = [c.metadata.get("nbgrader", {}).get("grade_id", c.source[:40])
+                 for c in nb.cells
+                 if c.cell_type == "code" and (c.outputs or c.execution_count)]
+        assert not dirty, f"{assignment}/{name}: clear the outputs of {dirty}"
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_every_exercise_has_public_and_hidden_tests_with_points(assignment):
+    for name in notebook_names(assignment):
+        nb = nbformat.read(ROOT / "source" / assignment / f"{name}.ipynb", as_version=4)
+        tests = {c.metadata["nbgrader"]["grade_id"]: c for c in nb.cells
+                 if c.metadata.get("nbgrader", {}).get("grade")
+                 and not c.metadata["nbgrader"].get("solution")}
+        answers = [c.metadata["nbgrader"]["grade_id"] for c in nb.cells
+                   if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("solution")]
+        assert answers, f"{assignment}/{name} has no answer cells"
+        for answer in answers:
+            public = [g for g in tests if g.startswith(f"{answer}-public")]
+            hidden = [g for g in tests if g.startswith(f"{answer}-hidden")]
+            assert public and hidden, f"{answer}: needs {answer}-public and {answer}-hidden cells"
+            for g in hidden:
+                assert "### BEGIN HIDDEN TESTS" in tests[g].source, f"{g} hides nothing"
+            for g in public:
+                assert "### BEGIN HIDDEN TESTS" not in tests[g].source, f"{g} should be visible"
+        for g, cell in tests.items():
+            assert float(cell.metadata["nbgrader"]["points"]) > 0, f"{g} has no points"
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_solution_earns_full_marks_and_blank_earns_zero(assignment, graded):
+    g = graded(assignment)
+    assert g.max_points, "no autograded cells found"
+    solution = g.scores["solution"]
+    lost = {k: (solution[k], v) for k, v in g.max_points.items() if solution[k] != v}
+    assert not lost, (f"the solution loses points: {lost}\n" +
+                      "\n".join(g.outputs["solution"][k] for k in lost))
+    assert g.stderr_cells["solution"] == [], "the solution writes to stderr"
+    blank = g.scores["blank"]
+    assert all(blank[k] == 0 for k in g.max_points), f"blank earns points: {blank}"
+    # the untouched notebook fails with the friendly message, not a traceback
+    for k in g.max_points:
+        text = g.outputs["blank"][k]
+        assert "not implemented yet" in text or "\u2717" in text, f"{k}: {text[:500]}"
+        assert "Traceback" not in text, f"{k} shows a traceback to the student:\n{text[:1500]}"
+
+
+@pytest.mark.parametrize("assignment,variant", VARIANTS)
+def test_variant_loses_exactly_its_points(assignment, variant, graded):
+    g = graded(assignment)
+    v = g.variants[variant]
+    scores = g.scores[f"v-{variant}"]
+    unknown = set(v.loses) - set(g.max_points)
+    assert not unknown, f"{variant}: loses unknown cells {unknown}"
+    got_lost = {k for k, pts in g.max_points.items() if scores[k] != pts}
+    assert got_lost == set(v.loses), (
+        f"{v.kind} {variant!r} ({v.description}) should lose {sorted(v.loses)}, "
+        f"lost {sorted(got_lost)}\n" +
+        "\n".join(f"--- {k}:\n{g.outputs[f'v-{variant}'][k][:1500]}"
+                  for k in sorted(got_lost ^ set(v.loses))))
+    for k in v.loses:
+        assert scores[k] == 0, f"{k} gave partial credit {scores[k]}"
+        text = g.outputs[f"v-{variant}"][k]
+        assert "Traceback" not in text, f"{k} shows a traceback:\n{text[:1500]}"
+        for words in v.feedback:
+            assert words in text, f"{k}'s feedback should mention {words!r}:\n{text[:1500]}"
+    if v.kind == "cheat":
+        assert any("reference you are asked to write" in g.outputs[f"v-{variant}"][k]
+                   for k in v.loses)
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_feedback_hides_hidden_tests(assignment, graded):
+    g = graded(assignment)
+    page = g.feedback_html("blank")
+    assert "BEGIN HIDDEN TESTS" not in page and "END HIDDEN TESTS" not in page
+    assert "not implemented yet" in page
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_every_exercise_has_a_typical_mistake(assignment):
+    variants = load_variants(ROOT, assignment)
+    for name in notebook_names(assignment):
+        nb = nbformat.read(ROOT / "source" / assignment / f"{name}.ipynb", as_version=4)
+        answers = {c.metadata["nbgrader"]["grade_id"] for c in nb.cells
+                   if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("solution")}
+        covered = {v.cell for v in variants if v.kind == "mistake"}
+        assert answers <= covered, f"{assignment}: no typical mistake for {answers - covered}"
+        cheats = {v.cell for v in variants if v.kind == "cheat"}
+        assert cheats, f"{assignment}: no submission that calls the reference"
+        for cell in cheats | covered:
+            assert cell in answers, f"variant for unknown answer cell {cell}"
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_solution_runs_top_to_bottom_quietly(assignment):
+    """As a student runs it in JupyterLab (plots on): no error, nothing on stderr."""
+    for name in notebook_names(assignment):
+        start = time.perf_counter()
+        nb = executed(ROOT / "source" / assignment / f"{name}.ipynb")
+        seconds = time.perf_counter() - start
+        problems = [
+            f"cell {i}: {cell_text(c)[:800]}" for i, c in enumerate(nb.cells)
+            if c.cell_type == "code" and any(
+                o.output_type == "error" or (o.output_type == "stream" and o.name == "stderr")
+                for o in c.outputs)]
+        assert not problems, f"{assignment}/{name}:\n" + "\n".join(problems)
+        print(f"{assignment}/{name}: executed in {seconds:.1f} s")
+        assert grade_cells(nb), "no test cells"
