@@ -1,0 +1,5 @@
+"""``python -m autograde`` is the ``autograde`` command."""
+
+from autograde.apps import main
+
+main()

@@ -1,0 +1,316 @@
+"""Grade a whole class in parallel, with nbgrader's own steps and gradebook.
+
+``nbgrader autograde`` handles one notebook after another, and each one in
+two phases: *sanitize* (clear outputs, restore test cells from the gradebook,
+...) and *autograde* (execute, then save the grades). :class:`ClassGrader` is
+nbgrader's ``Autograde`` converter with that loop taken apart into a
+pipeline:
+
+1. **prepare** (main process): nbgrader's ``init_assignment`` (student,
+   submission and timestamp in the gradebook) and its sanitize step;
+2. **execute** (worker processes, :mod:`autograde.pool`): nbgrader's
+   pre-save preprocessors, Execute first, on ``jobs`` notebooks at once;
+3. **save** (main process): nbgrader's ``SaveAutoGrades``,
+   ``AssignLatePenalties`` and ``CheckCellMetadata``.
+
+Only the main process writes the gradebook, so SQLite always has one writer,
+and every step is nbgrader's own, so the scores are the ones ``nbgrader
+autograde`` records. Around that, each submission gets a *status* (graded,
+failed, timeout, missing, invalid), a reason, and flags for manual review,
+logged in ``reports/grading/<assignment>.json`` for ``autograde report``.
+"""
+
+from __future__ import annotations
+
+import glob
+import json
+import os
+import re
+import shutil
+import tempfile
+import time
+import warnings
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import nbformat
+from nbconvert.exporters import NotebookExporter
+from nbgrader.api import Gradebook, MissingEntry
+from nbgrader.converters import Autograde
+from nbgrader.converters.base import BaseConverter
+from nbgrader.preprocessors import SaveAutoGrades
+from traitlets import Float, Integer, Unicode, default
+
+from autograde.pool import STATUS_TIMEOUT, Job, WorkerPool
+from autograde.progress import Progress
+from autograde.review import review_flags
+from autograde.worker import build_preprocessors
+
+GRADED, FAILED, TIMEOUT, MISSING, INVALID = "graded", "failed", "timeout", "missing", "invalid"
+STATUSES = (GRADED, FAILED, TIMEOUT, MISSING, INVALID)
+
+
+@dataclass
+class Outcome:
+    """How one student's submission of one assignment went."""
+
+    student: str
+    assignment: str
+    status: str = GRADED
+    reason: str = ""
+    seconds: float = 0.0
+    flags: list[str] = field(default_factory=list)
+    notebooks: dict[str, str] = field(default_factory=dict)   # notebook -> worker status
+
+
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 1
+
+
+class ClassGrader(Autograde):
+    """nbgrader's Autograde converter, executing ``jobs`` notebooks at once."""
+
+    jobs = Integer(
+        help="How many notebooks to execute at once (default: the number of CPU cores). "
+             "Each runs in its own worker process and kernel.",
+    ).tag(config=True)
+
+    @default("jobs")
+    def _jobs_default(self):
+        return _cores()
+
+    notebook_timeout = Float(
+        600.0,
+        help="Wall-clock seconds one notebook may take in all. Past it the kernel is killed "
+             "and the submission's status is 'timeout'. (Execute.timeout limits each cell; "
+             "this catches kernels that ignore the interrupt.)",
+    ).tag(config=True)
+
+    memory_limit_mb = Integer(
+        4096,
+        help="Address-space limit of each kernel, in MiB (0: none). A submission that "
+             "allocates more gets MemoryError instead of exhausting the machine.",
+    ).tag(config=True)
+
+    file_limit_mb = Integer(
+        200,
+        help="Largest file a kernel may write, in MiB (0: none).",
+    ).tag(config=True)
+
+    log_directory = Unicode(
+        "reports/grading",
+        help="Where the grading log (<assignment>.json), the workers' logs and the partial "
+             "notebooks of failed submissions are kept, relative to the course root.",
+    ).tag(config=True)
+
+    show_progress = Integer(
+        1, help="Show a progress bar on stderr (1) or not (0).",
+    ).tag(config=True)
+
+    # ------------------------------------------------------------------ setup
+    def _exporter_with(self, steps) -> NotebookExporter:
+        exporter = self.exporter_class(parent=self, config=self.config)
+        for pp in steps:
+            exporter.register_preprocessor(pp)
+        return exporter
+
+    def _split_steps(self):
+        steps = list(self.autograde_preprocessors)
+        cut = steps.index(SaveAutoGrades) if SaveAutoGrades in steps else len(steps)
+        return steps[cut:]
+
+    @property
+    def log_dir(self) -> Path:
+        return Path(self.coursedir.root) / self.log_directory
+
+    # ------------------------------------------------------------------ the pipeline
+    def convert_notebooks(self) -> None:
+        self.outcomes: dict[tuple[str, str], Outcome] = {}
+        self._sanitize_exporter = self._exporter_with(self.sanitize_preprocessors)
+        self._save_exporter = self._exporter_with(self._split_steps())
+        self._scratch = Path(tempfile.mkdtemp(prefix="autograde-run-"))
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+
+        submissions = [self._parse(path) for path in sorted(self.assignments)]
+        self._note_missing(submissions)
+        pool = WorkerPool(self.coursedir.root, min(self.jobs, len(submissions)) or 1,
+                          self.notebook_timeout, self.memory_limit_mb, self.file_limit_mb,
+                          self.log_dir / "workers")
+        # fork the workers first: they start kernels while submissions are prepared
+        pool.start(*build_preprocessors(self))
+        progress = Progress(sum(len(nbs) for _, _, nbs in submissions),
+                            enabled=bool(self.show_progress))
+        prepared, pending, by_job = [], {}, {}
+
+        def save(result):
+            outcome = by_job[result.job.id]
+            self._save(outcome, result)
+            pending[id(outcome)] -= 1
+            if pending[id(outcome)] == 0:
+                self._finish(outcome)
+            progress.update(result.job, outcome.status)
+
+        try:
+            for student, assignment, notebooks in submissions:
+                outcome = Outcome(student, assignment)
+                self.outcomes[(student, assignment)] = outcome
+                jobs = self._prepare(outcome, notebooks)
+                prepared.append((outcome, jobs))
+                pending[id(outcome)] = len(jobs)
+                progress.total -= len(notebooks) - len(jobs)
+                for job in jobs:
+                    by_job[job.id] = outcome
+                    pool.submit(job)
+                for result in pool.ready():
+                    save(result)
+            for result in pool.finish():
+                save(result)
+        finally:
+            progress.close()
+            shutil.rmtree(self._scratch, ignore_errors=True)
+        for outcome, js in prepared:
+            if not js:   # nothing to execute: invalid, missing or skipped
+                self._finish(outcome)
+        self._write_log()
+
+    def _parse(self, path: str) -> tuple[str, str, list[str]]:
+        regexp = self._format_source("(?P<assignment_id>.*)", "(?P<student_id>.*)", escape=True)
+        m = re.match(regexp, path)
+        return m.group("student_id"), m.group("assignment_id"), sorted(self.assignments[path])
+
+    def _note_missing(self, submissions) -> None:
+        """Students with a submission folder but no notebook nbgrader can grade."""
+        seen = {(s, a) for s, a, _ in submissions}
+        assignment = self.coursedir.assignment_id
+        pattern = self.coursedir.format_path(self.coursedir.submitted_directory, "*", assignment)
+        for folder in sorted(glob.glob(pattern)):
+            student, assignment_id = Path(folder).parts[-2], Path(folder).parts[-1]
+            if (student, assignment_id) not in seen and os.path.isdir(folder):
+                found = sorted(p.name for p in Path(folder).iterdir() if p.name != "timestamp.txt")
+                self.outcomes[(student, assignment_id)] = Outcome(
+                    student, assignment_id, MISSING,
+                    "no notebook in the submission" +
+                    (f" (found: {', '.join(found)})" if found else " (the folder is empty)"))
+
+    def _prepare(self, outcome: Outcome, notebooks: list[str]) -> list[Job]:
+        """nbgrader's init_destination, init_assignment and sanitize step."""
+        self.notebooks = notebooks
+        student, assignment = outcome.student, outcome.assignment
+        try:
+            if not self.init_destination(assignment, student):
+                outcome.status, outcome.reason = "skipped", "already graded (use --force)"
+                return []
+            self.run_pre_convert_hook()
+            self.init_assignment(assignment, student)
+        except Exception as exc:
+            known = self._known_notebooks(assignment)
+            names = ", ".join(Path(n).name for n in notebooks)
+            outcome.status = MISSING if "No notebooks found" in str(exc) else INVALID
+            outcome.reason = (f"no notebook named {', '.join(k + '.ipynb' for k in known)} "
+                              f"(found: {names})" if outcome.status == MISSING
+                              else f"could not be prepared: {exc}")
+            self._drop(assignment, student)
+            return []
+        jobs = []
+        for path in self.notebooks:
+            notebook_id = Path(path).stem
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")   # nbformat's notes on cell ids
+                    nbformat.validate(nbformat.read(path, as_version=nbformat.NO_CONVERT))
+                self.exporter, self._sanitizing = self._sanitize_exporter, True
+                BaseConverter.convert_single_notebook(self, path)
+            except Exception as exc:
+                outcome.status = INVALID
+                outcome.reason = f"{notebook_id}.ipynb is not a valid notebook: {_short(exc)}"
+                self._drop(assignment, student)
+                return []
+            sanitized = Path(self._format_dest(assignment, student)) / f"{notebook_id}.ipynb"
+            output = self._scratch / f"{student}--{assignment}--{notebook_id}.ipynb"
+            jobs.append(Job(student, assignment, notebook_id, sanitized, output,
+                            self.coursedir.db_url))
+        missing = set(self._known_notebooks(assignment)) - {Path(p).stem for p in self.notebooks}
+        if missing:
+            outcome.flags.append("notebook(s) not submitted, scored 0: "
+                                 + ", ".join(sorted(missing)))
+        return jobs
+
+    def _known_notebooks(self, assignment: str) -> list[str]:
+        with Gradebook(self.coursedir.db_url, self.coursedir.course_id) as gb:
+            try:
+                return [nb.name for nb in gb.find_assignment(assignment).notebooks]
+            except MissingEntry:
+                return []
+
+    def _save(self, outcome: Outcome, result) -> None:
+        """Put the executed notebook in place and let nbgrader save its grades."""
+        job = result.job
+        outcome.seconds += result.seconds
+        outcome.notebooks[job.notebook_id] = result.status
+        if result.cell_timeouts:
+            outcome.status = TIMEOUT
+            outcome.reason = (f"{job.notebook_id}: cell(s) {', '.join(result.cell_timeouts)} ran "
+                              "past the per-cell time limit and were interrupted")
+        if result.status != "ok":
+            status = TIMEOUT if result.status == STATUS_TIMEOUT else FAILED
+            if outcome.status not in (FAILED, TIMEOUT) or status == FAILED:
+                outcome.status = status
+            outcome.reason = f"{job.notebook_id}: {result.error}"
+            if job.output.exists():
+                keep = self.log_dir / job.assignment / job.student
+                keep.mkdir(parents=True, exist_ok=True)
+                shutil.move(job.output, keep / f"{job.notebook_id}.ipynb")
+            return
+        shutil.move(job.output, job.notebook)
+        try:
+            self.exporter, self._sanitizing = self._save_exporter, False
+            BaseConverter.convert_single_notebook(self, str(job.notebook))
+        except Exception as exc:
+            outcome.status, outcome.reason = FAILED, f"{job.notebook_id}: grades not saved: {exc}"
+        finally:
+            self._sanitizing = True
+
+    def _finish(self, outcome: Outcome) -> None:
+        student, assignment = outcome.student, outcome.assignment
+        if outcome.status in (FAILED, TIMEOUT) and any(
+                s != "ok" for s in outcome.notebooks.values()):
+            # as nbgrader does with a submission it could not grade
+            self._drop(assignment, student)
+        elif outcome.status in (GRADED, TIMEOUT):
+            self.set_permissions(assignment, student)
+            self.run_post_convert_hook()
+        if outcome.status in (GRADED, TIMEOUT, FAILED):
+            outcome.flags = review_flags(self.coursedir, self._release_directory(),
+                                         assignment, student, outcome.flags)
+
+    def _release_directory(self) -> str:
+        return self.coursedir.release_directory
+
+    def _drop(self, assignment: str, student: str) -> None:
+        dest = os.path.normpath(self._format_dest(assignment, student))
+        if os.path.exists(dest):
+            shutil.rmtree(dest)
+
+    def _write_log(self) -> None:
+        by_assignment: dict[str, dict] = {}
+        for outcome in self.outcomes.values():
+            log = by_assignment.setdefault(outcome.assignment, {})
+            log[outcome.student] = asdict(outcome)
+        for assignment, entries in by_assignment.items():
+            path = self.log_dir / f"{assignment}.json"
+            old = json.loads(path.read_text()) if path.exists() else {}
+            old.pop("_meta", None)
+            for student, entry in entries.items():
+                if entry["status"] == "skipped" and student in old:
+                    continue   # keep the record of the run that graded it
+                old[student] = entry
+            old["_meta"] = {"written": time.strftime("%Y-%m-%d %H:%M:%S"), "jobs": self.jobs}
+            path.write_text(json.dumps(old, indent=1, sort_keys=True))
+
+
+def _short(exc: Exception) -> str:
+    text = str(exc).strip().splitlines()
+    return (text[0] if text else type(exc).__name__)[:300]

@@ -1,0 +1,264 @@
+"""A worker: executes sanitized notebooks, one after another.
+
+The parent (:class:`autograde.pool.WorkerPool`) talks to a worker in JSON
+lines:
+
+- parent -> worker: a job ``{"id", "notebook", "output", "student",
+  "assignment", "notebook_id"}``: ``notebook`` is the sanitized notebook
+  written by nbgrader's own sanitize step, ``output`` where the executed one
+  goes; ``{"quit": true}`` ends the worker;
+- worker -> parent: ``{"event": "kernel", "pid"}`` whenever a kernel is up
+  (so the parent can kill it on a hard timeout), and for each job
+  ``{"event": "done", "id", "status", "seconds", "error", "cell_timeouts"}``.
+
+A worker runs exactly the preprocessors that nbgrader's autograde runs before
+it saves grades (``Autograde.autograde_preprocessors`` up to
+``SaveAutoGrades``: Execute, IgnorePattern, ClearMetadataPreprocessor and
+LimitOutput by default), configured by the course's ``nbgrader_config.py``,
+so the outputs, and therefore the scores, are the ones ``nbgrader autograde``
+gets. The gradebook is never touched here: the parent saves the grades.
+
+While the parent saves one result and prepares the next job, the worker
+already starts the next kernel, so kernel start-up overlaps other work. Each
+notebook runs in a fresh temporary directory (its working directory and
+HOME), with ``NBGRADER_EXECUTION=autograde`` set as nbgrader sets it, under
+the resource limits the parent passes in the environment.
+
+Workers are forked from the parent (which has imported nbgrader already) or,
+when a worker must be replaced, started as ``python -m autograde.worker``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import shutil
+import sys
+import tempfile
+import time
+import traceback
+
+from jupyter_core.utils import run_sync
+from nbgrader.preprocessors import Execute, SaveAutoGrades
+
+STATUS_OK = "ok"            # executed (cells may have failed: that is grading's business)
+STATUS_DEAD = "dead"        # the kernel died (os._exit, segfault, out of memory)
+STATUS_ERROR = "error"      # the notebook could not be executed at all
+
+
+def apply_limits() -> None:
+    """Resource limits for this worker and the kernels it starts (inherited).
+
+    ``AUTOGRADE_MEMORY_MB``: address-space limit, so a student's giant array
+    raises MemoryError instead of taking the machine down.
+    ``AUTOGRADE_FILE_MB``: largest file a kernel may write.
+    """
+    for var, which in (("AUTOGRADE_MEMORY_MB", resource.RLIMIT_AS),
+                       ("AUTOGRADE_FILE_MB", resource.RLIMIT_FSIZE)):
+        mb = int(os.environ.get(var, "0") or 0)
+        if mb > 0:
+            resource.setrlimit(which, (mb * 1024 * 1024, mb * 1024 * 1024))
+
+
+def build_preprocessors(converter):
+    """nbgrader's pre-save autograde preprocessors, configured as ``converter`` is.
+
+    ``converter`` is an nbgrader ``Autograde`` converter (or a subclass).
+    Returns the exporter that runs them and its Execute preprocessor.
+    """
+    steps = list(converter.autograde_preprocessors)
+    cut = steps.index(SaveAutoGrades) if SaveAutoGrades in steps else len(steps)
+    exporter = converter.exporter_class(parent=converter, config=converter.config)
+    for pp in steps[:cut]:
+        exporter.register_preprocessor(PrestartingExecute if pp is Execute else pp)
+    execute = next((p for p in exporter._preprocessors if isinstance(p, Execute)), None)
+    return exporter, execute
+
+
+def _default_converter(course_root: str):
+    from nbgrader.apps.autogradeapp import AutogradeApp
+    from nbgrader.converters import Autograde
+
+    app = AutogradeApp()
+    app.initialize([], root=course_root)
+    return Autograde(coursedir=app.coursedir, parent=app)
+
+
+class PrestartingExecute(Execute):
+    """nbgrader's Execute (and its configuration) that can run on a kernel started early."""
+
+    next_km = None
+    emit = None   # set by serve(): how to tell the parent about a kernel's pid
+
+    def prestart(self, cwd: str) -> None:
+        """Start the kernel for the next notebook now, in ``cwd``."""
+        km = self.kernel_manager_class(kernel_name=self.kernel_name or "python3",
+                                       config=self.config)
+        run_sync(km.start_kernel)(extra_arguments=list(self.extra_arguments), cwd=cwd)
+        self.next_km = km
+        self._tell(km)
+
+    def discard(self) -> None:
+        km, self.next_km = self.next_km, None
+        if km is not None:
+            _shutdown(km)
+
+    def preprocess(self, nb, resources=None, km=None):
+        wanted = nb.metadata.get("kernelspec", {}).get("name") or self.kernel_name
+        if km is None and self.next_km is not None:
+            if not wanted or self.next_km.kernel_name == wanted:
+                km, self.next_km = self.next_km, None
+            else:
+                self.discard()
+        try:
+            return super().preprocess(nb, resources, km=km)
+        finally:
+            if km is not None:   # ours, not nbclient's: shut it down ourselves
+                if getattr(self, "kc", None) is not None:
+                    self.kc.stop_channels()
+                    self.kc = None
+                _shutdown(km)
+
+    async def async_start_new_kernel(self, **kwargs):
+        await super().async_start_new_kernel(**kwargs)
+        self._tell(self.km)
+
+    def _tell(self, km) -> None:
+        if self.emit is not None:
+            provisioner = getattr(km, "provisioner", None)
+            self.emit({"event": "kernel",
+                       "pid": getattr(getattr(provisioner, "process", None), "pid", None)})
+
+
+def _shutdown(km) -> None:
+    """Kill a kernel we started and free its ports and files; never raise."""
+    try:
+        run_sync(km.shutdown_kernel)(now=True)
+    except Exception:
+        pass
+    try:
+        run_sync(km.cleanup_resources)()
+    except Exception:
+        pass
+
+
+def _prepare_environment(workdir: str) -> None:
+    os.environ["HOME"] = workdir
+    os.environ["NBGRADER_EXECUTION"] = "autograde"
+
+
+def run_job(job: dict, exporter, execute, workdir: str) -> dict:
+    """Execute one notebook in ``workdir``; return the 'done' message."""
+    import nbformat
+    from nbclient.exceptions import CellTimeoutError, DeadKernelError
+
+    start = time.perf_counter()
+    result = {"event": "done", "id": job["id"], "status": STATUS_OK, "error": None,
+              "cell_timeouts": [], "seconds": 0.0}
+    try:
+        nb = nbformat.read(job["notebook"], as_version=nbformat.NO_CONVERT)
+        resources = {
+            "unique_key": job["notebook_id"],
+            "metadata": {"path": workdir},
+            "nbgrader": {"student": job["student"], "assignment": job["assignment"],
+                         "notebook": job["notebook_id"], "db_url": job.get("db_url", "")},
+        }
+        _prepare_environment(workdir)
+        try:
+            output, _ = exporter.from_notebook_node(nb, resources=resources)
+        except DeadKernelError:
+            # keep the cells that ran, for the record, and say where it died
+            partial = getattr(execute, "nb", None) if execute is not None else None
+            partial = partial if partial is not None else nb
+            result.update(status=STATUS_DEAD, error="the kernel died " + _where_it_died(partial))
+            output = nbformat.writes(partial)
+        result["cell_timeouts"] = _timed_out_cells(nbformat.reads(output, as_version=4))
+        with open(job["output"], "w", encoding="utf-8") as fh:
+            fh.write(output)
+    except CellTimeoutError as exc:
+        result.update(status=STATUS_DEAD, error=f"the kernel did not respond: {exc}")
+    except Exception as exc:  # a broken notebook or a bug: report it, never crash the worker
+        result.update(status=STATUS_ERROR,
+                      error=f"{type(exc).__name__}: {exc}".strip()[:2000],
+                      traceback=traceback.format_exc()[-4000:])
+    result["seconds"] = round(time.perf_counter() - start, 3)
+    return result
+
+
+def _where_it_died(nb) -> str:
+    """'while running cell neuron (cell 9): ...': the first code cell that never finished.
+
+    (A cell gets its execution count when its reply arrives, so the cell that
+    killed the kernel has none, like every cell after it.)
+    """
+    pending = [i for i, c in enumerate(nb.cells)
+               if c.cell_type == "code" and c.get("execution_count") is None]
+    if not pending:
+        return "after the last cell"
+    i = pending[0]
+    gid = nb.cells[i].metadata.get("nbgrader", {}).get("grade_id")
+    name = f"cell {gid} (cell {i + 1})" if gid else f"cell {i + 1}"
+    return (f"while running {name}: the process exited (os._exit, a crash, or running out "
+            "of memory)")
+
+
+def _timed_out_cells(nb) -> list[str]:
+    """grade_ids (or cell numbers) of cells interrupted by the per-cell timeout."""
+    out = []
+    for i, cell in enumerate(nb.cells):
+        for o in cell.get("outputs", []):
+            if o.get("output_type") == "error" and o.get("ename") == "CellTimeoutError":
+                out.append(cell.metadata.get("nbgrader", {}).get("grade_id", f"cell {i + 1}"))
+    return out
+
+
+def serve(infile, outfile, exporter, execute, prestart: bool = True) -> None:
+    """Answer jobs from ``infile`` on ``outfile`` until told to quit."""
+    def emit(message: dict) -> None:
+        outfile.write(json.dumps(message) + "\n")
+        outfile.flush()
+
+    if execute is not None:
+        execute.emit = emit
+    apply_limits()
+    emit({"event": "ready", "pid": os.getpid()})
+    workdir = tempfile.mkdtemp(prefix="autograde-")
+    can_prestart = prestart and hasattr(execute, "prestart")
+    try:
+        while True:
+            if can_prestart and execute.next_km is None:
+                try:
+                    _prepare_environment(workdir)
+                    execute.prestart(workdir)
+                except Exception:
+                    can_prestart = False   # fall back to nbclient starting kernels
+            line = infile.readline()
+            if not line:
+                break
+            job = json.loads(line)
+            if job.get("quit"):
+                break
+            emit(run_job(job, exporter, execute, workdir))
+            shutil.rmtree(workdir, ignore_errors=True)
+            workdir = tempfile.mkdtemp(prefix="autograde-")
+    finally:
+        if can_prestart:
+            execute.discard()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    course_root = argv[0] if argv else os.getcwd()
+    exporter, execute = build_preprocessors(_default_converter(course_root))
+    # the protocol gets its own copy of stdout; fd 1 itself (inherited by the
+    # kernels, where a student's os.system output lands) goes to the log
+    protocol = os.fdopen(os.dup(1), "w")
+    os.dup2(2, 1)
+    serve(sys.stdin, protocol, exporter, execute)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
