@@ -11,13 +11,13 @@ JOBS   ?= auto
 RUNTIME_STAMP := $(VENV)/.runtime-installed
 DEV_STAMP     := $(VENV)/.dev-installed
 
-.PHONY: help demo test lint pytest bench release lab clean
+.PHONY: help demo test lint pytest bench bench-grading worked-example release lab clean
 
 help:
 	@echo "make demo   - run the main job on the bundled demo class"
 	@echo "make test   - ruff and the whole pytest suite"
 	@echo "make bench  - benchmarks (prints ratios against a baseline from the same run)"
-	@echo "make release- regenerate release/ from source/ with nbgrader"
+	@echo "make release - regenerate release/ from source/ with nbgrader"
 	@echo "make lab    - open JupyterLab on the course"
 
 $(PY):
@@ -32,22 +32,38 @@ $(DEV_STAMP): $(RUNTIME_STAMP) requirements-dev.txt
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	@touch $@
 
+# The main job on the bundled demo class: fill the gradebook and release,
+# build the class, grade it in parallel, write feedback, export grades.csv,
+# and end with the report's summary table.
 demo: $(RUNTIME_STAMP)
-	$(PY) -m dlkit.worked_example
+	rm -rf submitted autograded feedback reports gradebook.db grades.csv
+	$(BIN)/autograde release
+	$(BIN)/autograde demo
+	$(BIN)/autograde grade
+	$(BIN)/autograde feedback
+	$(BIN)/autograde export
+	$(BIN)/autograde report
 
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check dlkit autograde tests bench
 
 pytest: $(DEV_STAMP)
-	$(BIN)/pytest -n $(JOBS)
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/pytest -n $(JOBS) --dist loadgroup
 
 test: lint pytest
+
+# The lecture's worked backpropagation example, exact, beside the slide's numbers.
+worked-example: $(RUNTIME_STAMP)
+	$(PY) -m dlkit.worked_example
 
 bench: $(RUNTIME_STAMP)
 	$(PY) bench/bench_mlp.py
 
 release: $(RUNTIME_STAMP)
-	$(BIN)/nbgrader generate_assignment --all --force
+	$(BIN)/autograde release
+
+bench-grading: $(RUNTIME_STAMP)
+	$(PY) bench/bench_grading.py
 
 lab: $(RUNTIME_STAMP)
 	$(BIN)/jupyter lab

@@ -127,7 +127,11 @@ class DemoApp(AutogradeStep):
         super().start()
         from autograde.demo import build_demo_class
 
-        written = build_demo_class(self.root, self.course_dir, self.coursedir)
+        try:
+            written = build_demo_class(self.root, self.course_dir, self.coursedir,
+                                       self.assignments())
+        except (FileNotFoundError, ValueError) as exc:
+            self.fail(str(exc))
         _say(f"demo class: {written} submissions in {self.coursedir.submitted_directory}/")
 
 
@@ -306,4 +310,9 @@ class AutogradeApp(AutogradeStep):
 
 
 def main() -> None:
+    # nbgrader runs `alembic` from PATH: make this environment's tools findable
+    # even when the virtual environment is not activated
+    here = str(Path(sys.executable).parent)
+    if here not in os.environ.get("PATH", "").split(os.pathsep):
+        os.environ["PATH"] = here + os.pathsep + os.environ.get("PATH", "")
     AutogradeApp.launch_instance()

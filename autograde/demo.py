@@ -198,13 +198,29 @@ def _notebook_name(root: Path, assignment: str) -> str:
 
 
 # ----------------------------------------------------------------------------- building
-def build_demo_class(root: Path, course_dir: Path, coursedir) -> int:
-    """Write submitted/ for the whole demo class; return the number of submissions."""
+def build_demo_class(root: Path, course_dir: Path, coursedir,
+                     assignments: list[str] | None = None) -> int:
+    """Write submitted/ for the demo class (``assignments``: all of the schedule when None).
+
+    Returns the number of submissions written.
+
+    Raises
+    ------
+    FileNotFoundError
+        When an assignment has not been released yet, naming the command to run.
+    """
     schedule = read_schedule(course_dir)
     due = {a.id: a.due for a in schedule}
+    assignments = assignments or [a.id for a in schedule]
+    for a in assignments:
+        if a not in due:
+            raise ValueError(f"{a} is not in course/schedule.yaml")
+        if not list((Path(root) / coursedir.release_directory / a).glob("*.ipynb")):
+            raise FileNotFoundError(f"release/{a} has no notebook: run `autograde release` "
+                                    "first")
     submitted = Path(root) / coursedir.submitted_directory
     count = 0
-    for plan in read_plans(course_dir, [a.id for a in schedule]):
+    for plan in read_plans(course_dir, assignments):
         folder = submitted / plan.student / plan.assignment
         if folder.exists():
             shutil.rmtree(folder)

@@ -255,7 +255,7 @@ class ClassGrader(Autograde):
             outcome.reason = (f"{job.notebook_id}: cell(s) {', '.join(result.cell_timeouts)} ran "
                               "past the per-cell time limit and were interrupted")
         if result.status != "ok":
-            status = TIMEOUT if result.status == STATUS_TIMEOUT else FAILED
+            status = TIMEOUT if result.status in (STATUS_TIMEOUT, "unresponsive") else FAILED
             if outcome.status not in (FAILED, TIMEOUT) or status == FAILED:
                 outcome.status = status
             outcome.reason = f"{job.notebook_id}: {result.error}"

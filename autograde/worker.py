@@ -45,6 +45,7 @@ from nbgrader.preprocessors import Execute, SaveAutoGrades
 STATUS_OK = "ok"            # executed (cells may have failed: that is grading's business)
 STATUS_DEAD = "dead"        # the kernel died (os._exit, segfault, out of memory)
 STATUS_ERROR = "error"      # the notebook could not be executed at all
+STATUS_UNRESPONSIVE = "unresponsive"  # a cell timed out and the kernel ignored the interrupt
 
 
 def apply_limits() -> None:
@@ -90,6 +91,11 @@ class PrestartingExecute(Execute):
 
     next_km = None
     emit = None   # set by serve(): how to tell the parent about a kernel's pid
+    current = None   # index of the cell being executed, to say where things went wrong
+
+    def preprocess_cell(self, cell, resources, index):
+        self.current = index
+        return super().preprocess_cell(cell, resources, index)
 
     def prestart(self, cwd: str) -> None:
         """Start the kernel for the next notebook now, in ``cwd``."""
@@ -171,13 +177,22 @@ def run_job(job: dict, exporter, execute, workdir: str) -> dict:
             # keep the cells that ran, for the record, and say where it died
             partial = getattr(execute, "nb", None) if execute is not None else None
             partial = partial if partial is not None else nb
-            result.update(status=STATUS_DEAD, error="the kernel died " + _where_it_died(partial))
+            where = _cell_name(partial, getattr(execute, "current", None))
+            result.update(status=STATUS_DEAD,
+                          error=f"the kernel died while running {where}: the process exited "
+                                "(os._exit, a crash, or running out of memory)")
             output = nbformat.writes(partial)
         result["cell_timeouts"] = _timed_out_cells(nbformat.reads(output, as_version=4))
         with open(job["output"], "w", encoding="utf-8") as fh:
             fh.write(output)
-    except CellTimeoutError as exc:
-        result.update(status=STATUS_DEAD, error=f"the kernel did not respond: {exc}")
+    except CellTimeoutError:
+        partial = getattr(execute, "nb", None)
+        timed_out = _timed_out_cells(partial) if partial is not None else []
+        where = f"cell {timed_out[0]}" if timed_out else \
+            _cell_name(partial, getattr(execute, "current", None))
+        result.update(status=STATUS_UNRESPONSIVE,
+                      error=f"{where} ran past the per-cell time limit and the kernel did not "
+                            "respond to the interrupt")
     except Exception as exc:  # a broken notebook or a bug: report it, never crash the worker
         result.update(status=STATUS_ERROR,
                       error=f"{type(exc).__name__}: {exc}".strip()[:2000],
@@ -186,21 +201,12 @@ def run_job(job: dict, exporter, execute, workdir: str) -> dict:
     return result
 
 
-def _where_it_died(nb) -> str:
-    """'while running cell neuron (cell 9): ...': the first code cell that never finished.
-
-    (A cell gets its execution count when its reply arrives, so the cell that
-    killed the kernel has none, like every cell after it.)
-    """
-    pending = [i for i, c in enumerate(nb.cells)
-               if c.cell_type == "code" and c.get("execution_count") is None]
-    if not pending:
-        return "after the last cell"
-    i = pending[0]
-    gid = nb.cells[i].metadata.get("nbgrader", {}).get("grade_id")
-    name = f"cell {gid} (cell {i + 1})" if gid else f"cell {i + 1}"
-    return (f"while running {name}: the process exited (os._exit, a crash, or running out "
-            "of memory)")
+def _cell_name(nb, index) -> str:
+    """'cell neuron (cell 9)', or 'cell 4' for a cell without a grade id."""
+    if nb is None or index is None or index >= len(nb.cells):
+        return "a cell"
+    gid = nb.cells[index].metadata.get("nbgrader", {}).get("grade_id")
+    return f"cell {gid} (cell {index + 1})" if gid else f"cell {index + 1}"
 
 
 def _timed_out_cells(nb) -> list[str]:

@@ -1,0 +1,63 @@
+"""The demo class, graded once per session by the real pipeline on a temp course copy."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+# short per-cell timeout: the demo's looping submission costs seconds, not a minute
+FAST = ["--Execute.timeout=8"]
+
+
+def autograde(course: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    env = dict(os.environ, PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}")
+    env.pop("NBGRADER_EXECUTION", None)
+    proc = subprocess.run([str(BIN / "autograde"), *args], cwd=course, env=env,
+                          capture_output=True, text=True)
+    if check and proc.returncode != 0:
+        pytest.fail(f"autograde {' '.join(args)} exited {proc.returncode}:\n"
+                    f"{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
+    return proc
+
+
+def copy_course(dest: Path) -> Path:
+    dest.mkdir(parents=True, exist_ok=True)
+    shutil.copy(ROOT / "nbgrader_config.py", dest)
+    for name in ("source", "release", "course"):
+        shutil.copytree(ROOT / name, dest / name,
+                        ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
+    return dest
+
+
+@dataclass
+class DemoRun:
+    course: Path
+    outputs: dict[str, subprocess.CompletedProcess]
+
+    def report(self, assignment: str) -> dict:
+        return json.loads((self.course / "reports" / f"{assignment}.json").read_text())
+
+    def row(self, assignment: str, student: str) -> dict:
+        rows = [s for s in self.report(assignment)["students"] if s["student"] == student]
+        assert rows, f"{student} missing from reports/{assignment}.json"
+        return rows[0]
+
+
+@pytest.fixture(scope="session")
+def demo_run(tmp_path_factory) -> DemoRun:
+    """release -> demo -> grade -> feedback -> export -> report, as `make demo` runs them."""
+    course = copy_course(tmp_path_factory.mktemp("demo") / "course-root")
+    outputs = {}
+    for step in (["release"], ["demo"], ["grade", "--jobs=2", *FAST], ["feedback"], ["export"],
+                 ["report"]):
+        outputs[step[0]] = autograde(course, *step)
+    return DemoRun(course, outputs)
