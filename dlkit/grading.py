@@ -143,7 +143,7 @@ def elementwise_cases(seed: int = 0, **kwargs) -> list[Case]:
     """
     rng = np.random.default_rng(seed)
     cases = [
-        Case((0.5,), kwargs, "a single number", "Scalars must work too: use numpy functions."),
+        Case((0.5,), kwargs, "a single number"),
         Case((-2.0,), kwargs, "a negative number"),
         Case((np.zeros(4),), kwargs, "zeros"),
         Case((rng.normal(0, 2, size=6),), kwargs, "random values"),
@@ -418,7 +418,8 @@ def check_function(student: Callable, reference: Callable | None, cases: Iterabl
         else:
             expected = reference(*copy.deepcopy(case.args), **copy.deepcopy(case.kwargs))
         outcome = _run_guarded(student, case, forbid, time_limit, uses)
-        problem = _problem(outcome, expected, case, name, rtol, atol, require_float, mistakes)
+        problem = _problem(outcome, expected, case, name, rtol, atol, require_float, mistakes,
+                           student)
         if problem is None:
             continue
         title, details, about_values = problem
@@ -442,7 +443,8 @@ def check_function(student: Callable, reference: Callable | None, cases: Iterabl
 
 
 def _problem(outcome: _Outcome, expected, case: Case, name: str, rtol: float, atol: float,
-             require_float: bool, mistakes) -> tuple[str, list[str], bool] | None:
+             require_float: bool, mistakes, student: Callable | None = None
+             ) -> tuple[str, list[str], bool] | None:
     """What went wrong in one call, or None.
 
     Returns (title, detail lines, about_values): ``about_values`` is False for
@@ -465,15 +467,22 @@ def _problem(outcome: _Outcome, expected, case: Case, name: str, rtol: float, at
     if outcome.error is not None:
         err = outcome.error
         where = _student_line(err)
+        scalar = any(isinstance(a, (int, float)) and not isinstance(a, bool) for a in case.args)
         return (f"{name} raised {type(err).__name__}: {str(err)[:300]}",
-                [f"at {where}" if where else ""], True)
+                [f"at {where}" if where else "",
+                 "hint: it must also accept a single number: numpy functions (np.exp, "
+                 "np.maximum, np.where) work on numbers and arrays alike" if scalar else ""],
+                True)
     if outcome.warnings:
         w = outcome.warnings[0]
+        advice = ("nbgrader gives zero to any test that writes a warning, even when the "
+                  "values are right. Rewrite the computation so that nothing overflows or "
+                  "divides by zero for this input.")
+        if "where(" in _source(student):
+            advice += (" Note: np.where computes BOTH branches for every element before "
+                       "choosing, so each branch must be safe on its own.")
         return (f"{name} printed a warning: {w.category.__name__}: {w.message}",
-                ["nbgrader gives zero to any test that writes a warning, even when the "
-                 "values are right. Rewrite the computation so nothing overflows "
-                 "(np.where evaluates BOTH branches, so each branch must be safe "
-                 "on its own)."], True)
+                [advice], True)
     if outcome.stderr.strip():
         return (f"{name} wrote to stderr: {outcome.stderr.strip().splitlines()[0][:200]}",
                 ["nbgrader gives zero to any test that writes to stderr; remove that output."],
@@ -549,9 +558,10 @@ def check_value(name: str, got, expected, *, rtol: float = 1e-6, atol: float = 1
         print(f"{_MARK_PASS} {name} is right")
 
 
-def check_choices(name: str, got, expected: Sequence[str], *, choices: Sequence[str],
-                  items: Sequence[str] | None = None, only: Sequence[int] | None = None,
-                  hint: str | None = None, quiet: bool = False) -> None:
+def check_choices(name: str, got, expected, *, choices: Sequence[str],
+                  items: Sequence[str] | None = None, count: int | None = None,
+                  only: Sequence[int] | None = None, hint: str | None = None,
+                  quiet: bool = False) -> None:
     """Check a list of multiple-choice answers.
 
     Parameters
@@ -560,41 +570,53 @@ def check_choices(name: str, got, expected: Sequence[str], *, choices: Sequence[
         The variable's name ("answers").
     got : list of str
         The student's answers, one per item.
-    expected : list of str
-        The right answers.
+    expected : list, or dict of int to answer
+        The right answers by position; a dict checks only the positions it
+        names (so a public test reveals only those). An answer may be a tuple
+        of several acceptable choices.
     choices : sequence of str
         The allowed answers; anything else is reported as a format problem.
     items : sequence of str, optional
         The statements, to quote in messages.
+    count : int, optional
+        How many answers there must be (default: ``len(items)`` or
+        ``len(expected)`` for a list).
     only : sequence of int, optional
-        Check only these positions (a public test checks a few).
+        Check only these positions of a list ``expected``.
 
     Raises
     ------
     CheckFailed
         For a wrong format, or listing every wrong answer.
     """
+    if isinstance(expected, dict):
+        wanted = dict(expected)
+    else:
+        wanted = {i: a for i, a in enumerate(expected) if only is None or i in only}
+    n = count or (len(items) if items else None) or (
+        len(expected) if not isinstance(expected, dict) else max(wanted) + 1)
+    example = f"{name} = [{choices[0]!r}, ...]"
     if got is None or isinstance(got, str) or not isinstance(got, (list, tuple)):
-        raise CheckFailed(f"{name} must be a list of {len(expected)} answers",
-                          [f"it is {describe(got)}",
-                           f"write e.g. {name} = {list(expected[:1]) + ['...']}"])
-    if len(got) != len(expected):
-        raise CheckFailed(f"{name} has {len(got)} answers, expected {len(expected)}",
+        raise CheckFailed(f"{name} must be a list of {n} answers",
+                          [f"it is {describe(got)}", f"write e.g. {example}"])
+    if len(got) != n:
+        raise CheckFailed(f"{name} has {len(got)} answers, expected {n}",
                           ["one answer per statement, in order"])
     bad_format = [i for i, a in enumerate(got) if a not in choices]
     if bad_format:
         i = bad_format[0]
         raise CheckFailed(f"{name}[{i}] is {got[i]!r}, which is not one of {list(choices)}",
                           ["answers are case-sensitive strings"])
-    positions = list(only) if only is not None else list(range(len(expected)))
-    wrong = [i for i in positions if got[i] != expected[i]]
+    right = {i: (a if isinstance(a, (tuple, list, set, frozenset)) else (a,))
+             for i, a in wanted.items()}
+    wrong = [i for i in sorted(right) if got[i] not in right[i]]
     if wrong:
         lines = [f"{name}[{i}]" + (f" ({items[i]!r})" if items else "") +
                  f": you answered {got[i]!r}" for i in wrong]
         raise CheckFailed(f"{len(wrong)} of the checked answers in {name} are wrong",
                           [*lines, f"hint: {hint}" if hint else ""])
     if not quiet:
-        print(f"{_MARK_PASS} {name}: the {len(positions)} checked answers are right")
+        print(f"{_MARK_PASS} {name}: the {len(right)} checked answers are right")
 
 
 def check_true(condition: bool, what: str, *, details: Sequence[str] = (),
@@ -640,6 +662,16 @@ def _num(x) -> str:
         return repr(x)
     text = repr(x)
     return text if len(text) <= 13 else f"{x:.10g}"
+
+
+def _source(fn) -> str:
+    """The source of a function, or '' when it cannot be found."""
+    import inspect
+
+    try:
+        return inspect.getsource(fn)
+    except (OSError, TypeError):
+        return ""
 
 
 def _indent(text: str, prefix: str = "  ") -> str:

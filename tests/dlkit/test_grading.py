@@ -1,0 +1,159 @@
+"""dlkit.grading: every way a student's function can go wrong gets a clear message."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from dlkit import activations as ref
+from dlkit import grading
+from dlkit.grading import Case, CheckFailed
+
+
+def failure(fn, reference=ref.sigmoid, cases=None, **kw) -> CheckFailed:
+    with pytest.raises(CheckFailed) as info:
+        grading.check_function(fn, reference, cases or grading.elementwise_cases(1), **kw)
+    return info.value
+
+
+def good_sigmoid(x):
+    x = np.asarray(x, dtype=float)
+    return 0.5 * (1 + np.tanh(x / 2))
+
+
+def test_a_correct_alternative_passes_and_says_so(capsys):
+    assert grading.check_function(good_sigmoid, ref.sigmoid, grading.elementwise_cases(1)) is None
+    assert "\u2713 good_sigmoid: all 10 checks passed" in capsys.readouterr().out
+
+
+def test_a_stub_is_reported_as_not_implemented():
+    def stub(x):
+        raise NotImplementedError()
+
+    err = failure(stub)
+    assert err.title == "stub is not implemented yet"
+    assert "input" not in str(err), "the input is noise for a stub"
+
+
+def test_a_warning_fails_the_check_and_names_the_input():
+    def naive(x):
+        x = np.asarray(x, dtype=float)
+        return 1 / (1 + np.exp(-x))
+
+    err = failure(naive)
+    assert "printed a warning: RuntimeWarning: overflow encountered in exp" in err.title
+    assert "large magnitudes" in str(err) and "-1000" in str(err)
+    assert "np.where" not in str(err), "only mentioned when the code uses np.where"
+
+    def with_where(x):
+        x = np.asarray(x, dtype=float)
+        return np.where(x >= 0, 1 / (1 + np.exp(-x)), np.exp(x) / (1 + np.exp(x)))
+
+    assert "np.where computes BOTH branches" in str(failure(with_where))
+
+
+def test_a_wrong_value_shows_expected_returned_and_the_first_difference():
+    err = failure(ref.sigmoid, reference=ref.sigmoid_derivative,
+                  mistakes={"returned sigmoid(x), not its derivative": ref.sigmoid},
+                  forbid=[])
+    text = str(err)
+    assert err.title == "sigmoid returns a wrong result"
+    assert "expected: 0.2350037122" in text and "returned: 0.6224593312" in text
+    assert "this looks like a known mistake: returned sigmoid(x)" in text
+
+
+def test_calling_the_reference_is_caught_under_any_name():
+    from dlkit.activations import sigmoid as s
+
+    def alias(x):
+        return s(x)
+
+    def vectorized(x):
+        return np.vectorize(ref.sigmoid)(x)
+
+    for cheat in (alias, vectorized, ref.sigmoid):
+        err = failure(cheat)
+        assert "calls dlkit.activations.sigmoid, the reference you are asked to write" in \
+            err.title
+
+
+def test_loops_exceptions_and_missing_returns():
+    def loop(x):
+        while True:
+            pass
+
+    assert "did not finish within the time limit" in failure(loop, time_limit=0.3).title
+
+    def crashes(x):
+        return x.shape[0] / 0
+
+    err = failure(crashes)
+    assert err.title.startswith("crashes raised AttributeError")
+    assert "must also accept a single number" in str(err)
+
+    def forgets_return(x):
+        np.asarray(x)
+
+    assert "Did you forget a `return` statement?" in str(failure(forgets_return))
+
+
+def test_shapes_tuples_and_booleans():
+    def flat(x):
+        return np.ravel(ref.softmax(x))
+
+    err = failure(flat, ref.softmax, grading.softmax_cases(0)[1:2], forbid=[])
+    assert "the shape is wrong: expected shape (4, 5), returned shape (20,)" in str(err)
+
+    def pair(x):
+        return x, x
+
+    cases = [Case((1.0,), expected=(1.0, 2.0), label="a pair")]
+    err = failure(pair, None, cases)
+    assert "(returned value #2)" in err.title
+    assert "must return 2 values" in failure(lambda x: x, None, cases).title
+    cases = [Case((1.0,), expected=True, label="a yes/no question")]
+    assert "expected True or False" in failure(lambda x: np.array([True]), None, cases).title
+
+
+def test_inputs_are_copied_and_earlier_exercises_substituted():
+    def mutating(x):
+        out = good_sigmoid(x)
+        x[...] = 0.0
+        return out
+
+    case = Case((np.array([1.0, 2.0]),))
+    grading.check_function(mutating, ref.sigmoid, [case, case], quiet=True)
+    np.testing.assert_array_equal(case.args[0], [1.0, 2.0])
+
+    def uses_helper(x):
+        return helper(x) * 2  # noqa: F821  (substituted by the check)
+
+    grading.check_function(uses_helper, lambda x: 2 * ref.sigmoid(x), [Case((0.3,))],
+                           uses={"helper": good_sigmoid}, quiet=True)
+    assert "helper" not in globals()
+
+
+def test_check_value_and_check_choices():
+    grading.check_value("y5", 0.6650736395, 0.66507363952, quiet=True)
+    with pytest.raises(CheckFailed, match="y5 is wrong"):
+        grading.check_value("y5", 0.67, 0.6650736395)
+    with pytest.raises(CheckFailed, match="Did you assign it"):
+        grading.check_value("y5", None, 0.66)
+    items = ["a", "b", "c"]
+    grading.check_choices("answers", ["ML", "DL", "ML"], {0: "ML", 2: ("ML", "DL")},
+                          choices=["ML", "DL"], items=items, quiet=True)
+    with pytest.raises(CheckFailed) as info:
+        grading.check_choices("answers", ["DL", "DL", "ML"], {0: "ML"}, choices=["ML", "DL"],
+                              items=items)
+    assert "answers[0] ('a'): you answered 'DL'" in str(info.value)
+    with pytest.raises(CheckFailed, match="must be a list of 3 answers") as info:
+        grading.check_choices("answers", None, {0: "ML"}, choices=["ML", "DL"], items=items)
+    assert "'ML', ..." in str(info.value)
+
+
+def test_failures_render_without_a_traceback():
+    err = CheckFailed("sigmoid returns a wrong result", ["expected: 1", "returned: 2"])
+    lines = err._render_traceback_()
+    assert "sigmoid returns a wrong result" in lines[0]
+    assert all("Traceback" not in line for line in lines)
+    assert lines[1:] == ["    expected: 1", "    returned: 2"]
