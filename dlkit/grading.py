@@ -96,6 +96,10 @@ def describe(value, max_items: int = 8) -> str:
     if callable(value):
         name = getattr(value, "__name__", type(value).__name__)
         return "a function (described above)" if name == "<lambda>" else f"the function {name}"
+    if isinstance(value, dict):
+        shown = [f"{k!r}: {_brief(v)}" for k, v in list(value.items())[:max_items]]
+        more = ", ..." if len(value) > max_items else ""
+        return "{" + ", ".join(shown) + more + f"}} (dict of {len(value)} entries)"
     if isinstance(value, (list, tuple)) and len(value) > max_items:
         head = ", ".join(repr(v) for v in value[:3])
         return f"{type(value).__name__} of {len(value)} items [{head}, ...]"
@@ -467,7 +471,8 @@ def _problem(outcome: _Outcome, expected, case: Case, name: str, rtol: float, at
     if outcome.error is not None:
         err = outcome.error
         where = _student_line(err)
-        scalar = any(isinstance(a, (int, float)) and not isinstance(a, bool) for a in case.args)
+        scalar = bool(case.args) and all(isinstance(a, (int, float)) and not isinstance(a, bool)
+                                         for a in case.args)
         return (f"{name} raised {type(err).__name__}: {str(err)[:300]}",
                 [f"at {where}" if where else "",
                  "hint: it must also accept a single number: numpy functions (np.exp, "
@@ -653,6 +658,16 @@ def _student_line(exc: BaseException) -> str | None:
     line = linecache.getline(found.tb_frame.f_code.co_filename, found.tb_lineno).strip()
     return (f"line {found.tb_lineno} of {found.tb_frame.f_code.co_name}"
             + (f": {line}" if line else ""))
+
+
+def _brief(value) -> str:
+    """One short token for a value inside a container: a number, or an array's shape."""
+    if isinstance(value, np.ndarray):
+        return _num(value[()]) if value.ndim == 0 else f"array of shape {value.shape}"
+    if isinstance(value, (float, int, np.generic)):
+        return _num(value)
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def _num(x) -> str:

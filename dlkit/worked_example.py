@@ -37,7 +37,7 @@ from dlkit.nn import SGD, Dense, Sequential
 
 __all__ = [
     "X", "TARGET", "LR", "W1", "W2", "SLIDE_VALUES", "SLIDE_NOTES",
-    "lecture_network", "one_step", "run_until", "iterations_until", "main",
+    "lecture_network", "one_step", "run_until", "iterations_until", "differs", "table", "main",
 ]
 
 #: The single input row (x1, x2), shape (1, 2).
