@@ -86,8 +86,12 @@ def describe(value, max_items: int = 8) -> str:
     '0.5 (float)'
     """
     if isinstance(value, np.ndarray):
+        shown = value + 0.0 if value.dtype.kind == "f" else value   # no "-0." in messages
+        if value.ndim >= 3 and value.size > 4 * max_items:
+            head = ", ".join(_num(v) for v in shown.ravel()[:6])
+            return f"[{head}, ...] (shape {value.shape}, {value.dtype}; first values shown)"
         with np.printoptions(threshold=max_items, edgeitems=3, precision=6, linewidth=88):
-            text = np.array2string(value, separator=", ")
+            text = np.array2string(shown, separator=", ")
         if value.ndim == 0:
             return f"{text} (0-d array, {value.dtype})"
         return f"{text} (shape {value.shape}, {value.dtype})"
