@@ -222,6 +222,11 @@ class FeedbackApp(AutogradeStep):
 
     def start(self):
         super().start()
+        # nbconvert's HTML exporter hands its display_data_priority setting to every
+        # preprocessor, and ClearHiddenTests (which hides the hidden tests) has no
+        # use for it; traitlets warns about that on every run. Not news.
+        self.log.addFilter(lambda record: "not recognized by `ClearHiddenTests`"
+                           not in record.getMessage())
         for assignment in self.assignments():
             self.coursedir.assignment_id = assignment
             converter = GenerateFeedback(coursedir=self.coursedir, parent=self)

@@ -93,11 +93,52 @@ class GradedClass:
     max_points: dict[str, float] = field(default_factory=dict)
     outputs: dict[str, dict[str, str]] = field(default_factory=dict)
     stderr_cells: dict[str, list[str]] = field(default_factory=dict)
+    groups: dict[str, tuple[str, list[Variant]]] = field(default_factory=dict)
 
     def feedback_html(self, student: str) -> str:
         paths = list((self.course / "feedback" / student / self.assignment).glob("*.html"))
         assert paths, f"no feedback for {student}"
         return html.unescape("\n".join(p.read_text() for p in paths))
+
+
+def _defined_names(source: str) -> set[str]:
+    """Functions and variables an answer cell defines at its top level."""
+    return {a or b for a, b in re.findall(r"^def (\w+)|^(\w+)\s*=", source, re.M)}
+
+
+def _calls(code: str, names: set[str]) -> bool:
+    return any(re.search(rf"\b{re.escape(n)}\b", code) for n in names)
+
+
+def group_variants(assignment: str) -> list[list[Variant]]:
+    """Variants packed into as few submissions as the checks allow.
+
+    Each exercise is graded on its own (a later function is tested with
+    correct versions of the earlier ones substituted), so mistakes in
+    different exercises can share a notebook. A group never holds two
+    variants of the same answer cell, nor variants of two cells where one
+    calls what the other defines: that is the only way one exercise's mistake
+    could reach another's tests, and such collateral must show, not hide
+    behind the other variant's losses. The whole group must lose exactly the
+    union of its variants' cells, so any collateral still fails a test.
+    """
+    source = {n: nbformat.read(ROOT / "source" / assignment / f"{n}.ipynb", as_version=4)
+              for n in notebook_names(assignment)}
+    code = {c.metadata["nbgrader"]["grade_id"]: c.source for nb in source.values()
+            for c in nb.cells if c.metadata.get("nbgrader", {}).get("solution")}
+    names = {cell: _defined_names(src) for cell, src in code.items()}
+
+    def related(a: str, b: str) -> bool:
+        return a == b or _calls(code[a], names[b]) or _calls(code[b], names[a])
+
+    groups: list[list[Variant]] = []
+    for v in load_variants(ROOT, assignment):
+        home = next((g for g in groups if not any(related(v.cell, w.cell) for w in g)), None)
+        if home is None:
+            groups.append([v])
+        else:
+            home.append(v)
+    return groups
 
 
 def _student_notebooks(assignment: str) -> dict[str, dict[str, nbformat.NotebookNode]]:
@@ -107,9 +148,11 @@ def _student_notebooks(assignment: str) -> dict[str, dict[str, nbformat.Notebook
     release = {n: nbformat.read(ROOT / "release" / assignment / f"{n}.ipynb", as_version=4)
                for n in notebook_names(assignment)}
     students = {"solution": source, "blank": release}
-    for v in load_variants(ROOT, assignment):
-        students[f"v-{v.id}"] = {n: (apply_variant(nb, v) if n == v.notebook else nb)
-                                 for n, nb in source.items()}
+    for i, group in enumerate(group_variants(assignment), start=1):
+        notebooks = dict(source)
+        for v in group:
+            notebooks[v.notebook] = apply_variant(notebooks[v.notebook], v)
+        students[f"group-{i}"] = notebooks
     return students
 
 
@@ -123,8 +166,11 @@ def grade_class(base: Path, assignment: str) -> GradedClass:
     nbgrader(course, "generate_assignment", assignment, "--force")
     nbgrader(course, "autograde", assignment, "--force")
     nbgrader(course, "generate_feedback", assignment, "--force")
+    groups = group_variants(assignment)
     graded = GradedClass(course, assignment,
-                         {v.id: v for v in load_variants(ROOT, assignment)})
+                         {v.id: v for v in load_variants(ROOT, assignment)},
+                         groups={v.id: (f"group-{i}", g) for i, g in enumerate(groups, start=1)
+                                 for v in g})
     from nbgrader.api import Gradebook
 
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:

@@ -103,26 +103,40 @@ def test_solution_earns_full_marks_and_blank_earns_zero(assignment, graded):
 
 @pytest.mark.parametrize("assignment,variant", VARIANTS)
 def test_variant_loses_exactly_its_points(assignment, variant, graded):
+    """A typical mistake costs its own exercise's points (exactly the declared cells)
+    and no others; an alternative answer costs nothing; calling the reference costs all.
+
+    Variants of unrelated exercises share a submission (see harness.group_variants):
+    that submission must lose exactly the union of their declared cells.
+    """
     g = graded(assignment)
     v = g.variants[variant]
-    scores = g.scores[f"v-{variant}"]
+    student, group = g.groups[variant]
+    scores = g.scores[student]
     unknown = set(v.loses) - set(g.max_points)
     assert not unknown, f"{variant}: loses unknown cells {unknown}"
-    got_lost = {k for k, pts in g.max_points.items() if scores[k] != pts}
-    assert got_lost == set(v.loses), (
+    own = {k for k in g.max_points
+           if k.startswith(f"{v.cell}-public") or k.startswith(f"{v.cell}-hidden")}
+    lost = {k for k, pts in g.max_points.items() if scores[k] != pts}
+    declared = set().union(*(set(w.loses) for w in group))
+
+    def explain(cells):
+        return "\n".join(f"--- {k}:\n{g.outputs[student][k][:1500]}" for k in sorted(cells))
+
+    assert lost & own == set(v.loses), (
         f"{v.kind} {variant!r} ({v.description}) should lose {sorted(v.loses)}, "
-        f"lost {sorted(got_lost)}\n" +
-        "\n".join(f"--- {k}:\n{g.outputs[f'v-{variant}'][k][:1500]}"
-                  for k in sorted(got_lost ^ set(v.loses))))
+        f"lost {sorted(lost & own)}\n" + explain((lost & own) ^ set(v.loses)))
+    assert lost == declared, (
+        f"{student} ({', '.join(w.id for w in group)}) lost {sorted(lost - declared)} "
+        f"beyond what its variants declare: collateral damage\n" + explain(lost - declared))
     for k in v.loses:
         assert scores[k] == 0, f"{k} gave partial credit {scores[k]}"
-        text = g.outputs[f"v-{variant}"][k]
+        text = g.outputs[student][k]
         assert "Traceback" not in text, f"{k} shows a traceback:\n{text[:1500]}"
         for words in v.feedback:
             assert words in text, f"{k}'s feedback should mention {words!r}:\n{text[:1500]}"
     if v.kind == "cheat":
-        assert any("reference you are asked to write" in g.outputs[f"v-{variant}"][k]
-                   for k in v.loses)
+        assert any("reference you are asked to write" in g.outputs[student][k] for k in v.loses)
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
