@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from tests.course.harness import copy_course
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -27,15 +28,6 @@ def autograde(course: Path, *args: str, check: bool = True) -> subprocess.Comple
         pytest.fail(f"autograde {' '.join(args)} exited {proc.returncode}:\n"
                     f"{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
     return proc
-
-
-def copy_course(dest: Path) -> Path:
-    dest.mkdir(parents=True, exist_ok=True)
-    shutil.copy(ROOT / "nbgrader_config.py", dest)
-    for name in ("source", "release", "course"):
-        shutil.copytree(ROOT / name, dest / name,
-                        ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
-    return dest
 
 
 @dataclass

@@ -10,7 +10,9 @@ import subprocess
 import nbformat
 import pytest
 
-from .conftest import BIN, autograde, copy_course
+from tests.course.harness import copy_course
+
+from .conftest import BIN, autograde
 
 pytestmark = pytest.mark.xdist_group("autograde-a1")
 A1 = "a1-neurons"
@@ -26,91 +28,93 @@ def gradebook_scores(course) -> dict:
 
 @pytest.fixture(scope="module")
 def a1_course(tmp_path_factory):
-    """A course with the demo class's a1-neurons submissions, released, not graded."""
+    """The demo class's a1-neurons submissions, released and not graded yet."""
     course = copy_course(tmp_path_factory.mktemp("a1") / "course-root")
     autograde(course, "release", A1)
     autograde(course, "demo", A1)
-    shutil.copy(course / "gradebook.db", course / "fresh.db")
     return course
 
 
-def reset(course) -> None:
-    shutil.copy(course / "fresh.db", course / "gradebook.db")
-    shutil.rmtree(course / "autograded", ignore_errors=True)
-    shutil.rmtree(course / "reports", ignore_errors=True)
-
-
-def test_parallel_grading_records_exactly_what_serial_nbgrader_records(a1_course):
-    reset(a1_course)
+@pytest.fixture(scope="module")
+def graded_twice(a1_course, tmp_path_factory):
+    """The same class graded by serial `nbgrader autograde` and by `autograde grade`."""
+    serial = tmp_path_factory.mktemp("serial") / "course-root"
+    shutil.copytree(a1_course, serial)
     env = dict(os.environ, PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}")
     env.pop("NBGRADER_EXECUTION", None)
-    subprocess.run([str(BIN / "nbgrader"), "autograde", A1, "--force"], cwd=a1_course,
+    subprocess.run([str(BIN / "nbgrader"), "autograde", A1, "--force"], cwd=serial,
                    capture_output=True, env=env)
-    serial = gradebook_scores(a1_course)
-    assert serial["ada"]["neuron-hidden"] == 2.0 and serial["ben"]["neuron-hidden"] == 0.0
-    reset(a1_course)
-    autograde(a1_course, "grade", A1, "--jobs=2", "--force")
-    assert gradebook_scores(a1_course) == serial
+    parallel = tmp_path_factory.mktemp("parallel") / "course-root"
+    shutil.copytree(a1_course, parallel)
+    autograde(parallel, "grade", A1, "--jobs=2")
+    return serial, parallel
 
 
-def test_grading_again_with_force_changes_nothing(a1_course):
-    reset(a1_course)
-    autograde(a1_course, "grade", A1, "--jobs=2")
-    first = gradebook_scores(a1_course)
-    log = json.loads((a1_course / "reports/grading" / f"{A1}.json").read_text())
-    proc = autograde(a1_course, "grade", A1, "--jobs=2")
-    assert "12 skipped" in proc.stdout, "without --force, graded work is left alone"
-    autograde(a1_course, "grade", A1, "--jobs=2", "--force")
-    assert gradebook_scores(a1_course) == first
-    again = json.loads((a1_course / "reports/grading" / f"{A1}.json").read_text())
-    assert {k: (v["status"], v["flags"]) for k, v in again.items() if k != "_meta"} == \
-        {k: (v["status"], v["flags"]) for k, v in log.items() if k != "_meta"}
+def test_parallel_grading_records_exactly_what_serial_nbgrader_records(graded_twice):
+    serial, parallel = graded_twice
+    expected = gradebook_scores(serial)
+    assert expected["ada"]["neuron-hidden"] == 2.0 and expected["ben"]["neuron-hidden"] == 0.0
+    assert gradebook_scores(parallel) == expected
 
 
-def _submit(course, student: str, code: str) -> None:
-    nb = nbformat.read(course / "submitted/ada" / A1 / "neurons.ipynb", as_version=4)
-    for cell in nb.cells:
-        if cell.metadata.get("nbgrader", {}).get("grade_id") == "neuron":
-            cell.source = code
-    folder = course / "submitted" / student / A1
-    folder.mkdir(parents=True)
-    nbformat.write(nb, folder / "neurons.ipynb")
+def test_grading_again_skips_graded_work_and_force_changes_nothing(graded_twice):
+    _, course = graded_twice
+    first = gradebook_scores(course)
+    log_path = course / "reports/grading" / f"{A1}.json"
+    log = json.loads(log_path.read_text())
+    proc = autograde(course, "grade", A1, "--jobs=2")
+    graded = sum(1 for k, v in log.items() if k != "_meta" and v["status"] == "graded")
+    assert f"{graded} skipped" in proc.stdout, "without --force, graded work is left alone"
+    autograde(course, "grade", A1, "--jobs=2", "--force")
+    assert gradebook_scores(course) == first
+
+    def summary(entries):
+        return {k: (v["status"], v["flags"]) for k, v in entries.items() if k != "_meta"}
+
+    assert summary(json.loads(log_path.read_text())) == summary(log)
 
 
 IGNORE_INTERRUPTS = "import signal, time\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\n"
 
 
-def test_a_runaway_kernel_is_killed_by_the_wall_clock_and_the_batch_finishes(a1_course):
-    reset(a1_course)
-    _submit(a1_course, "zed", IGNORE_INTERRUPTS + "while True:\n    pass\n")
-    try:
-        # no per-cell limit at all: only the pool's wall clock can stop it
-        proc = autograde(a1_course, "grade", A1, "--jobs=2", "--timeout=15",
-                         "--Execute.timeout=None")
-        log = json.loads((a1_course / "reports/grading" / f"{A1}.json").read_text())
-        assert log["zed"]["status"] == "timeout"
-        assert "still running after 15 s" in log["zed"]["reason"]
-        assert any("changes signal handling" in f for f in log["zed"]["flags"])
-        assert log["ada"]["status"] == "graded" and log["hiro"]["status"] == "failed"
-        assert "1 timeout" in proc.stdout
-        ps = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
-        assert "SIG_IGN" not in ps
-    finally:
-        shutil.rmtree(a1_course / "submitted/zed")
+@pytest.fixture
+def runaway_class(a1_course, tmp_path):
+    """ada (the model solution) and zed, whose answer loops and ignores interrupts."""
+    course = tmp_path / "course-root"
+    shutil.copytree(a1_course, course)
+    for folder in (course / "submitted").iterdir():
+        if folder.name != "ada":
+            shutil.rmtree(folder)
+    nb = nbformat.read(course / "submitted/ada" / A1 / "neurons.ipynb", as_version=4)
+    for cell in nb.cells:
+        if cell.metadata.get("nbgrader", {}).get("grade_id") == "neuron":
+            cell.source = IGNORE_INTERRUPTS + "while True:\n    pass\n"
+    (course / "submitted/zed" / A1).mkdir(parents=True)
+    nbformat.write(nb, course / "submitted/zed" / A1 / "neurons.ipynb")
+    return course
 
 
-def test_a_kernel_that_ignores_the_interrupt_is_reported_with_its_cell(a1_course):
-    reset(a1_course)
-    _submit(a1_course, "zed", IGNORE_INTERRUPTS + "while True:\n    pass\n")
-    try:
-        autograde(a1_course, "grade", A1, "--student=zed", "--Execute.timeout=10")
-        log = json.loads((a1_course / "reports/grading" / f"{A1}.json").read_text())
-        assert log["zed"]["status"] == "timeout"
-        assert log["zed"]["reason"].startswith("neurons: cell neuron (cell ")
-        assert log["zed"]["reason"].endswith("ran past the per-cell time limit and the kernel "
-                                             "did not respond to the interrupt")
-    finally:
-        shutil.rmtree(a1_course / "submitted/zed")
+def test_a_runaway_kernel_is_killed_by_the_wall_clock_and_the_batch_finishes(runaway_class):
+    # no per-cell limit at all: only the pool's wall clock can stop it
+    proc = autograde(runaway_class, "grade", A1, "--jobs=2", "--timeout=15",
+                     "--Execute.timeout=None")
+    log = json.loads((runaway_class / "reports/grading" / f"{A1}.json").read_text())
+    assert log["zed"]["status"] == "timeout"
+    assert "still running after 15 s" in log["zed"]["reason"]
+    assert any("changes signal handling" in f for f in log["zed"]["flags"])
+    assert log["ada"]["status"] == "graded"
+    assert "1 graded, 1 timeout" in proc.stdout
+    ps = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
+    assert "SIG_IGN" not in ps
+
+
+def test_a_kernel_that_ignores_the_interrupt_is_reported_with_its_cell(runaway_class):
+    autograde(runaway_class, "grade", A1, "--student=zed", "--Execute.timeout=10")
+    log = json.loads((runaway_class / "reports/grading" / f"{A1}.json").read_text())
+    assert log["zed"]["status"] == "timeout"
+    assert log["zed"]["reason"].startswith("neurons: cell neuron (cell ")
+    assert log["zed"]["reason"].endswith("ran past the per-cell time limit and the kernel "
+                                         "did not respond to the interrupt")
 
 
 def test_the_demo_class_is_built_reproducibly(a1_course, tmp_path):
