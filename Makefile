@@ -48,7 +48,7 @@ lint: $(DEV_STAMP)
 	$(BIN)/ruff check dlkit autograde tests bench
 
 pytest: $(DEV_STAMP)
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/pytest -n $(JOBS) --dist loadgroup
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/pytest -n $(JOBS) --dist loadgroup --durations=12
 
 test: lint pytest
 

@@ -128,12 +128,17 @@ def group_variants(assignment: str) -> list[list[Variant]]:
             for c in nb.cells if c.metadata.get("nbgrader", {}).get("solution")}
     names = {cell: _defined_names(src) for cell, src in code.items()}
 
-    def related(a: str, b: str) -> bool:
-        return a == b or _calls(code[a], names[b]) or _calls(code[b], names[a])
+    def related(v: Variant, w: Variant) -> bool:
+        # by the model solution's code and by the variants' own (an alternative
+        # answer may call an earlier function where the solution does not)
+        return v.cell == w.cell or any(
+            _calls(text, names[other])
+            for text, other in ((code[v.cell], w.cell), (v.code, w.cell),
+                                (code[w.cell], v.cell), (w.code, v.cell)))
 
     groups: list[list[Variant]] = []
     for v in load_variants(ROOT, assignment):
-        home = next((g for g in groups if not any(related(v.cell, w.cell) for w in g)), None)
+        home = next((g for g in groups if not any(related(v, w) for w in g)), None)
         if home is None:
             groups.append([v])
         else:
@@ -163,9 +168,12 @@ def grade_class(base: Path, assignment: str) -> GradedClass:
         folder.mkdir(parents=True)
         for name, nb in notebooks.items():
             nbformat.write(nb, folder / f"{name}.ipynb")
+    # generate_assignment replaces the copied release/ with a fresh one (compared
+    # with the committed release by test_release_is_what_nbgrader_generates)
+    shutil.rmtree(course / "release" / assignment)
     nbgrader(course, "generate_assignment", assignment, "--force")
     nbgrader(course, "autograde", assignment, "--force")
-    nbgrader(course, "generate_feedback", assignment, "--force")
+    nbgrader(course, "generate_feedback", assignment, "--force", "--student=blank")
     groups = group_variants(assignment)
     graded = GradedClass(course, assignment,
                          {v.id: v for v in load_variants(ROOT, assignment)},
