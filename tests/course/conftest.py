@@ -22,13 +22,3 @@ def graded(tmp_path_factory):
         return _CACHE[assignment]
 
     return get
-
-
-def pytest_collection_modifyitems(items):
-    # Keep each assignment's tests on one xdist worker, so its class is graded once.
-    for item in items:
-        callspec = getattr(item, "callspec", None)
-        if callspec and "assignment" in callspec.params:
-            item.add_marker(pytest.mark.xdist_group(callspec.params["assignment"]))
-
-

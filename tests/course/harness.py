@@ -29,6 +29,8 @@ from autograde.variants import Variant, apply_variant, load_variants
 ROOT = Path(__file__).resolve().parents[2]
 ASSIGNMENTS = sorted(p.name for p in (ROOT / "source").iterdir()
                      if p.is_dir() and not p.name.startswith("."))
+# one xdist group per assignment: its test class is graded once, on one worker
+GROUPED = [pytest.param(a, marks=pytest.mark.xdist_group(a)) for a in ASSIGNMENTS]
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 

@@ -12,6 +12,7 @@ from autograde.variants import load_variants
 
 from .harness import (
     ASSIGNMENTS,
+    GROUPED,
     ROOT,
     cell_text,
     executed,
@@ -21,7 +22,8 @@ from .harness import (
 
 pytestmark = pytest.mark.nbgrader
 
-VARIANTS = [(a, v.id) for a in ASSIGNMENTS for v in load_variants(ROOT, a)]
+VARIANTS = [pytest.param(a, v.id, marks=pytest.mark.xdist_group(a))
+            for a in ASSIGNMENTS for v in load_variants(ROOT, a)]
 
 
 def test_there_are_five_assignments():
@@ -29,7 +31,7 @@ def test_there_are_five_assignments():
                            "a5-losses"]
 
 
-@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+@pytest.mark.parametrize("assignment", GROUPED)
 def test_release_is_what_nbgrader_generates(assignment, graded):
     committed = ROOT / "release" / assignment
     generated = graded(assignment).course / "release" / assignment
@@ -44,7 +46,7 @@ def test_release_is_what_nbgrader_generates(assignment, graded):
     )
 
 
-@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+@pytest.mark.parametrize("assignment", GROUPED)
 def test_source_notebooks_are_committed_without_outputs(assignment):
     for name in notebook_names(assignment):
         nb = nbformat.read(ROOT / "source" / assignment / f"{name}.ipynb", as_version=4)
@@ -54,7 +56,7 @@ def test_source_notebooks_are_committed_without_outputs(assignment):
         assert not dirty, f"{assignment}/{name}: clear the outputs of {dirty}"
 
 
-@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+@pytest.mark.parametrize("assignment", GROUPED)
 def test_every_exercise_has_public_and_hidden_tests_with_points(assignment):
     for name in notebook_names(assignment):
         nb = nbformat.read(ROOT / "source" / assignment / f"{name}.ipynb", as_version=4)
@@ -76,7 +78,7 @@ def test_every_exercise_has_public_and_hidden_tests_with_points(assignment):
             assert float(cell.metadata["nbgrader"]["points"]) > 0, f"{g} has no points"
 
 
-@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+@pytest.mark.parametrize("assignment", GROUPED)
 def test_solution_earns_full_marks_and_blank_earns_zero(assignment, graded):
     g = graded(assignment)
     assert g.max_points, "no autograded cells found"
@@ -132,7 +134,7 @@ def test_variant_loses_exactly_its_points(assignment, variant, graded):
         assert any("reference you are asked to write" in g.outputs[student][k] for k in v.loses)
 
 
-@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+@pytest.mark.parametrize("assignment", GROUPED)
 def test_feedback_hides_hidden_tests(assignment, graded):
     g = graded(assignment)
     page = g.feedback_html("blank")
@@ -140,7 +142,7 @@ def test_feedback_hides_hidden_tests(assignment, graded):
     assert "not implemented yet" in page
 
 
-@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+@pytest.mark.parametrize("assignment", GROUPED)
 def test_every_exercise_has_a_typical_mistake(assignment):
     variants = load_variants(ROOT, assignment)
     for name in notebook_names(assignment):
@@ -155,7 +157,7 @@ def test_every_exercise_has_a_typical_mistake(assignment):
             assert cell in answers, f"variant for unknown answer cell {cell}"
 
 
-@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+@pytest.mark.parametrize("assignment", GROUPED)
 def test_solution_runs_top_to_bottom_quietly(assignment):
     """As a student runs it in JupyterLab (plots on): no error, nothing on stderr."""
     for name in notebook_names(assignment):
