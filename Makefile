@@ -66,7 +66,7 @@ bench-grading: $(RUNTIME_STAMP)
 	$(PY) bench/bench_grading.py
 
 lab: $(RUNTIME_STAMP)
-	$(BIN)/jupyter lab
+	$(BIN)/jupyter lab $$( [ "$$(id -u)" = 0 ] && echo --allow-root )
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis
