@@ -171,7 +171,8 @@ def explore_activation():
         "name": _dropdown("activation", activations.ACTIVATIONS, "sigmoid"),
         "alpha": _slider("alpha", 0.01, 0.0, 2.0, 0.01, disabled=True),
         "range": widgets.FloatRangeSlider(value=(-5.0, 5.0), min=-10.0, max=10.0, step=0.5,
-                                          description="x range"),
+                                          description="x range", readout_format=".1f",
+                                          layout=widgets.Layout(width="360px")),
         "x0": _slider("x", 1.0, -10.0, 10.0, 0.05),
     }
     fig, ax = _figure()
