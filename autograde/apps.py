@@ -280,13 +280,20 @@ class ReportApp(AutogradeStep):
     output = Unicode("reports", help="Folder for the report, relative to the course "
                                      "root.").tag(config=True)
 
+    @default("classes")
+    def _classes_default(self):
+        from autograde.grader import ClassGrader
+
+        return [*super()._classes_default(), ClassGrader]
+
     def start(self):
         super().start()
+        from autograde.grader import ClassGrader
         from autograde.report import build_report, summary_table
 
+        logs = ClassGrader(coursedir=self.coursedir, parent=self).log_dir
         reports = build_report(self.root, self.coursedir, self.assignments(),
-                               self.root / self.output,
-                               grading_logs=self.root / "reports" / "grading")
+                               self.root / self.output, grading_logs=logs)
         _say(summary_table(reports))
         _say(f"\nreport: {os.path.relpath(self.root / self.output / 'index.html')}")
 

@@ -38,13 +38,12 @@ from nbconvert.exporters import NotebookExporter
 from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.converters import Autograde
 from nbgrader.converters.base import BaseConverter
-from nbgrader.preprocessors import SaveAutoGrades
 from traitlets import Float, Integer, Unicode, default
 
 from autograde.pool import STATUS_TIMEOUT, Job, WorkerPool
 from autograde.progress import Progress
 from autograde.review import review_flags
-from autograde.worker import build_preprocessors
+from autograde.worker import build_preprocessors, split_autograde_steps
 
 GRADED, FAILED, TIMEOUT, MISSING, INVALID = "graded", "failed", "timeout", "missing", "invalid"
 STATUSES = (GRADED, FAILED, TIMEOUT, MISSING, INVALID)
@@ -117,11 +116,6 @@ class ClassGrader(Autograde):
             exporter.register_preprocessor(pp)
         return exporter
 
-    def _split_steps(self):
-        steps = list(self.autograde_preprocessors)
-        cut = steps.index(SaveAutoGrades) if SaveAutoGrades in steps else len(steps)
-        return steps[cut:]
-
     @property
     def log_dir(self) -> Path:
         return Path(self.coursedir.root) / self.log_directory
@@ -130,7 +124,8 @@ class ClassGrader(Autograde):
     def convert_notebooks(self) -> None:
         self.outcomes: dict[tuple[str, str], Outcome] = {}
         self._sanitize_exporter = self._exporter_with(self.sanitize_preprocessors)
-        self._save_exporter = self._exporter_with(self._split_steps())
+        self._save_exporter = self._exporter_with(
+            split_autograde_steps(self.autograde_preprocessors)[1])
         self._scratch = Path(tempfile.mkdtemp(prefix="autograde-run-"))
         self.log_dir.mkdir(parents=True, exist_ok=True)
 

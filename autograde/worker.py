@@ -62,16 +62,25 @@ def apply_limits() -> None:
             resource.setrlimit(which, (mb * 1024 * 1024, mb * 1024 * 1024))
 
 
+def split_autograde_steps(steps) -> tuple[list, list]:
+    """nbgrader's autograde preprocessors, split where the gradebook is first written.
+
+    Returns (the steps a worker runs: Execute & co., the steps the main
+    process runs: SaveAutoGrades and what follows it).
+    """
+    steps = list(steps)
+    cut = steps.index(SaveAutoGrades) if SaveAutoGrades in steps else len(steps)
+    return steps[:cut], steps[cut:]
+
+
 def build_preprocessors(converter):
     """nbgrader's pre-save autograde preprocessors, configured as ``converter`` is.
 
     ``converter`` is an nbgrader ``Autograde`` converter (or a subclass).
     Returns the exporter that runs them and its Execute preprocessor.
     """
-    steps = list(converter.autograde_preprocessors)
-    cut = steps.index(SaveAutoGrades) if SaveAutoGrades in steps else len(steps)
     exporter = converter.exporter_class(parent=converter, config=converter.config)
-    for pp in steps[:cut]:
+    for pp in split_autograde_steps(converter.autograde_preprocessors)[0]:
         exporter.register_preprocessor(PrestartingExecute if pp is Execute else pp)
     execute = next((p for p in exporter._preprocessors if isinstance(p, Execute)), None)
     return exporter, execute
