@@ -89,6 +89,10 @@ class ReleaseApp(AutogradeStep):
 
         from autograde.course import CourseDataError, read_roster, read_schedule
 
+        # release/ is regenerated on purpose; nbgrader warns that it replaces it
+        self.log.addFilter(lambda record: "Removing existing assignment"
+                           not in record.getMessage())
+
         try:
             students, schedule = read_roster(self.course_dir), read_schedule(self.course_dir)
         except CourseDataError as exc:
@@ -204,9 +208,18 @@ class GradeApp(AutogradeStep):
         for h, _ in console:
             h.setLevel(logging.ERROR)
         self.log.addHandler(handler)
+        # Python warnings too: nbgrader's gradebook code makes SQLAlchemy warn
+        # ("... not in session") when it first creates a submission, as plain
+        # `nbgrader autograde` does
+        logging.captureWarnings(True)
+        py_warnings = logging.getLogger("py.warnings")
+        py_warnings.addHandler(handler)
+        py_warnings.propagate = False
         try:
             yield
         finally:
+            logging.captureWarnings(False)
+            py_warnings.removeHandler(handler)
             self.log.removeHandler(handler)
             handler.close()
             for h, level in console:

@@ -180,7 +180,8 @@ class ClassGrader(Autograde):
         """Students with a submission folder but no notebook nbgrader can grade."""
         seen = {(s, a) for s, a, _ in submissions}
         assignment = self.coursedir.assignment_id
-        pattern = self.coursedir.format_path(self.coursedir.submitted_directory, "*", assignment)
+        pattern = self.coursedir.format_path(self.coursedir.submitted_directory,
+                                             self.coursedir.student_id or "*", assignment)
         for folder in sorted(glob.glob(pattern)):
             student, assignment_id = Path(folder).parts[-2], Path(folder).parts[-1]
             if (student, assignment_id) not in seen and os.path.isdir(folder):
@@ -220,7 +221,8 @@ class ClassGrader(Autograde):
                 BaseConverter.convert_single_notebook(self, path)
             except Exception as exc:
                 outcome.status = INVALID
-                outcome.reason = f"{notebook_id}.ipynb is not a valid notebook: {_short(exc)}"
+                outcome.reason = f"{notebook_id}.ipynb is not a valid notebook: " + \
+                    _what_is_wrong(path, exc)
                 self._drop(assignment, student)
                 return []
             sanitized = Path(self._format_dest(assignment, student)) / f"{notebook_id}.ipynb"
@@ -304,6 +306,20 @@ class ClassGrader(Autograde):
                 old[student] = entry
             old["_meta"] = {"written": time.strftime("%Y-%m-%d %H:%M:%S"), "jobs": self.jobs}
             path.write_text(json.dumps(old, indent=1, sort_keys=True))
+
+
+def _what_is_wrong(path: str, exc: Exception) -> str:
+    """Why a notebook file cannot be read, in one line."""
+    try:
+        json.loads(Path(path).read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        return "the file is not text (is it really a notebook?)"
+    except json.JSONDecodeError as err:
+        where = re.sub(r" \(char \d+\)$", "", str(err))
+        return f"the file is not valid JSON ({where}): cut short, or edited outside Jupyter?"
+    except OSError as err:
+        return f"the file cannot be read: {err.strerror}"
+    return _short(exc)
 
 
 def _short(exc: Exception) -> str:

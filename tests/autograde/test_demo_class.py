@@ -48,6 +48,7 @@ def test_reasons_and_flags_say_what_happened(demo_run):
     assert ines["status"] == "timeout" and "time limit" in ines["reason"]
     jonas = demo_run.row("a3-nonlinearity", "jonas")
     assert jonas["status"] == "invalid" and "not a valid notebook" in jonas["reason"]
+    assert "the file is not valid JSON" in jonas["reason"]
     kemal = demo_run.row("a4-backprop", "kemal")
     assert kemal["status"] == "missing" and "(1).ipynb" in kemal["reason"]
     assert demo_run.row("a5-losses", "kemal")["reason"] == "no submission"

@@ -123,6 +123,7 @@ def test_a_runaway_kernel_is_killed_by_the_wall_clock_and_the_batch_finishes(run
 def test_a_kernel_that_ignores_the_interrupt_is_reported_with_its_cell(runaway_class):
     autograde(runaway_class, "grade", A1, "--student=zed", "--Execute.timeout=10")
     log = json.loads((runaway_class / "reports/grading" / f"{A1}.json").read_text())
+    assert "ada" not in log, "grading one student must leave the others' records alone"
     assert log["zed"]["status"] == "timeout"
     assert log["zed"]["reason"].startswith("neurons: cell neuron (cell ")
     assert log["zed"]["reason"].endswith("ran past the per-cell time limit and the kernel "
