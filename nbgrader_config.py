@@ -100,3 +100,37 @@ c.GenerateFeedback.preprocessors = [
 # Not used by the bundled demo (submissions are copied into submitted/), but
 # set so that `nbgrader release_assignment` works on a shared JupyterHub.
 c.Exchange.root = "/srv/nbgrader/exchange"
+
+# ---------------------------------------------------------------- autograde
+# The class grading pipeline (`autograde grade`, see autograde/grader.py).
+# Scores are nbgrader's own; these settings say how the work is spread out
+# and how a runaway submission is contained. `autograde grade --help-all`
+# prints every option with its help.
+
+# Notebooks executed at once, each in its own worker process and kernel.
+# Default: the number of CPU cores. (`autograde grade --jobs N`)
+# c.ClassGrader.jobs = 2
+
+# Wall-clock seconds one notebook may take in all before its kernel is
+# killed and the submission reported as 'timeout'. Execute.timeout above
+# limits each cell; this catches kernels that ignore the interrupt.
+c.ClassGrader.notebook_timeout = 600
+
+# Address-space limit of each kernel (MiB): a student's giant array raises
+# MemoryError instead of taking the grading machine down.
+c.ClassGrader.memory_limit_mb = 4096
+
+# Largest file a kernel may write (MiB).
+c.ClassGrader.file_limit_mb = 200
+
+# Grading log (status, reason, flags per submission), worker logs and the
+# partial notebooks of failed submissions, relative to the course root.
+c.ClassGrader.log_directory = "reports/grading"
+
+# Where `autograde report` writes index.html and <assignment>.json, and the
+# file `autograde export` writes.
+c.ReportApp.output = "reports"
+c.ExportApp.to = "grades.csv"
+
+# The folder with roster.csv, schedule.yaml, syllabus.yaml, demo-class.yaml.
+c.AutogradeStep.course_data = "course"
