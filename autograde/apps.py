@@ -207,6 +207,9 @@ class GradeApp(AutogradeStep):
         console = [(h, h.level) for h in self.log.handlers]
         for h, _ in console:
             h.setLevel(logging.ERROR)
+            # a submission without its notebook is reported as 'missing' with the
+            # files found; nbgrader's own error about it only misleads
+            h.addFilter(_not_missing_notebook)
         self.log.addHandler(handler)
         # Python warnings too: nbgrader's gradebook code makes SQLAlchemy warn
         # ("... not in session") when it first creates a submission, as plain
@@ -224,6 +227,11 @@ class GradeApp(AutogradeStep):
             handler.close()
             for h, level in console:
                 h.setLevel(level)
+                h.removeFilter(_not_missing_notebook)
+
+
+def _not_missing_notebook(record: logging.LogRecord) -> bool:
+    return "No notebooks found" not in record.getMessage()
 
 
 class FeedbackApp(AutogradeStep):
