@@ -280,11 +280,8 @@ class ClassGrader(Autograde):
             self.set_permissions(assignment, student)
             self.run_post_convert_hook()
         if outcome.status in (GRADED, TIMEOUT, FAILED):
-            outcome.flags = review_flags(self.coursedir, self._release_directory(),
+            outcome.flags = review_flags(self.coursedir, self.coursedir.release_directory,
                                          assignment, student, outcome.flags)
-
-    def _release_directory(self) -> str:
-        return self.coursedir.release_directory
 
     def _drop(self, assignment: str, student: str) -> None:
         dest = os.path.normpath(self._format_dest(assignment, student))

@@ -19,7 +19,6 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -286,13 +285,6 @@ class WorkerPool:
             yield self._results.get()
         for t in self._threads:
             t.join()
-
-    def run(self, jobs: Iterable[Job], exporter=None, execute=None):
-        """Execute ``jobs``; yield a :class:`Result` for each, in order of completion."""
-        self.start(exporter, execute)
-        for job in jobs:
-            self.submit(job)
-        yield from self.finish()
 
     def _slot(self, slot: int) -> None:
         worker = None

@@ -27,8 +27,7 @@ class Progress:
 
     def update(self, job, status: str) -> None:
         self.done += 1
-        if status not in ("graded",):
-            self.failed += status in ("failed", "timeout", "invalid")
+        self.failed += status in ("failed", "timeout", "invalid")
         if self.enabled:
             self._draw(f"{job.student}/{job.assignment}")
 

@@ -12,7 +12,6 @@ For each assignment the class below is graded once per test session, by
 from __future__ import annotations
 
 import html
-import json
 import os
 import re
 import shutil
@@ -213,7 +212,3 @@ def executed(path: Path, timeout: int = 120) -> nbformat.NotebookNode:
         if env_backup is not None:
             os.environ["NBGRADER_EXECUTION"] = env_backup
     return nb
-
-
-def to_json(obj) -> str:
-    return json.dumps(obj, indent=1, sort_keys=True, default=str)
