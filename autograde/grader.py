@@ -38,8 +38,9 @@ from nbconvert.exporters import NotebookExporter
 from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.converters import Autograde
 from nbgrader.converters.base import BaseConverter
-from traitlets import Float, Integer, Unicode, default
+from traitlets import Enum, Float, Integer, List, Unicode, default
 
+from autograde import sandbox
 from autograde.pool import STATUS_TIMEOUT, Job, WorkerPool
 from autograde.progress import Progress
 from autograde.review import review_flags
@@ -99,6 +100,45 @@ class ClassGrader(Autograde):
         help="Largest file a kernel may write, in MiB (0: none).",
     ).tag(config=True)
 
+    sandbox = Enum(
+        ["auto", "on", "off"], "auto",
+        help="Run each kernel in a sandbox (autograde/sandbox.py): its own mount, network, "
+             "pid, ipc and uts namespaces, a read-only view of the machine without the course "
+             "root's grading state, other students' work or home directories, no network, its "
+             "own unprivileged uid (when grading as root), a minimal environment. 'auto': on "
+             "when namespaces work here, else a warning and no sandbox; 'on': grading fails "
+             "when it cannot be set up; 'off': kernels run as the grader (limits still apply).",
+    ).tag(config=True)
+
+    process_limit = Integer(
+        256,
+        help="Processes and threads a sandboxed kernel may have at once (RLIMIT_NPROC; 0: "
+             "none). Counts the kernel's own threads (numpy's BLAS starts one per core).",
+    ).tag(config=True)
+
+    sandbox_hidden_paths = List(
+        Unicode(),
+        help="More paths a sandboxed kernel must not see (the course root, nbgrader's "
+             "directories, the gradebook, /home, /root, /run and /srv are always hidden).",
+    ).tag(config=True)
+
+    def _sandbox_settings(self) -> dict:
+        """The kernels' sandbox for this run (probed once; see autograde/sandbox.py)."""
+        cd, root = self.coursedir, self.coursedir.root
+        hide = [os.path.join(root, d) for d in (cd.submitted_directory, cd.autograded_directory,
+                                               cd.feedback_directory, cd.source_directory,
+                                               cd.release_directory)]
+        if cd.db_url.startswith("sqlite:///"):
+            db = os.path.join(root, cd.db_url[len("sqlite:///"):])
+            hide += [db + suffix for suffix in ("", "-journal", "-wal", "-shm")]
+        exchange = self.config.get("Exchange", {}).get("root")
+        hide += [str(self.log_dir), *([exchange] if isinstance(exchange, str) else []),
+                 *self.sandbox_hidden_paths]
+        cpu = int(self.notebook_timeout * max(1, _cores())) + 60 if self.notebook_timeout else 0
+        return sandbox.settings(self.sandbox, course_root=root, hide=hide,
+                                memory_mb=self.memory_limit_mb, file_mb=self.file_limit_mb,
+                                process_limit=self.process_limit, cpu_seconds=cpu, log=self.log)
+
     log_directory = Unicode(
         "reports/grading",
         help="Where the grading log (<assignment>.json), the workers' logs and the partial "
@@ -133,7 +173,7 @@ class ClassGrader(Autograde):
         self._note_missing(submissions)
         pool = WorkerPool(self.coursedir.root, min(self.jobs, len(submissions)) or 1,
                           self.notebook_timeout, self.memory_limit_mb, self.file_limit_mb,
-                          self.log_dir / "workers")
+                          self.log_dir / "workers", sandbox=self._sandbox_settings())
         # fork the workers first: they start kernels while submissions are prepared
         pool.start(*build_preprocessors(self))
         progress = Progress(sum(len(nbs) for _, _, nbs in submissions),

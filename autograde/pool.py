@@ -4,7 +4,9 @@ Each slot owns one long-lived ``python -m autograde.worker`` process (so the
 imports of nbgrader and nbconvert are paid once per slot, not per notebook)
 and runs its jobs one at a time. A job that overruns its wall-clock limit is
 stopped the hard way: the kernel's and the worker's process groups are
-killed, the job is reported as timed out, and the slot starts a new worker.
+killed (a sandboxed kernel is its pid namespace's init, so everything it
+started dies with it), the job is reported as timed out, and the slot starts
+a new worker.
 Nothing a notebook does can stop the pool.
 """
 
@@ -53,6 +55,7 @@ class Result:
     seconds: float
     error: str | None = None
     cell_timeouts: list[str] = field(default_factory=list)
+    skipped_files: list[str] = field(default_factory=list)   # left out of the kernel's folder
 
 
 def _fork_worker(exporter, execute, env: dict, log_path: Path,
@@ -210,20 +213,28 @@ class WorkerPool:
         Wall-clock seconds one notebook may take in all; past it the kernel
         and the worker are killed.
     memory_mb, file_mb : int
-        Resource limits for the kernels (0 means none).
+        Resource limits for the kernels (0 means none), when ``sandbox`` is not given.
     log_dir : Path
         Where each worker's log (nbgrader's messages) goes.
+    sandbox : dict
+        How kernels are started (:func:`autograde.sandbox.settings`: namespaces
+        or not, limits, what they may see); the limits always bind the kernels
+        alone, never the workers.
     """
 
     def __init__(self, course_root: Path, jobs: int, notebook_timeout: float,
-                 memory_mb: int = 0, file_mb: int = 0, log_dir: Path | None = None):
+                 memory_mb: int = 0, file_mb: int = 0, log_dir: Path | None = None,
+                 sandbox: dict | None = None):
         self.course_root = Path(course_root)
         self.jobs = max(1, int(jobs))
         self.notebook_timeout = notebook_timeout
         self.log_dir = Path(log_dir or self.course_root)
         self.log_dir.mkdir(parents=True, exist_ok=True)
-        self.env = dict(os.environ, AUTOGRADE_MEMORY_MB=str(memory_mb),
-                        AUTOGRADE_FILE_MB=str(file_mb), PYTHONUNBUFFERED="1")
+        if sandbox is None:
+            sandbox = {"namespaces": False, "memory_mb": memory_mb, "file_mb": file_mb}
+        self.env = dict(os.environ, AUTOGRADE_SANDBOX=json.dumps(sandbox), PYTHONUNBUFFERED="1")
+        for stale in ("AUTOGRADE_MEMORY_MB", "AUTOGRADE_FILE_MB"):
+            self.env.pop(stale, None)
         # the kernels must find the interpreter's own tools (nbgrader runs alembic)
         self.env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{self.env.get('PATH', '')}"
         self._forked: dict[int, _Worker] = {}
@@ -314,7 +325,8 @@ class WorkerPool:
                     self._results.put(Result(job, "dead", seconds, "the grading worker died"))
                 continue
             self._results.put(Result(job, msg["status"], msg["seconds"], msg.get("error"),
-                                     msg.get("cell_timeouts", [])))
+                                     msg.get("cell_timeouts", []),
+                                     msg.get("skipped_files", [])))
         if worker is not None:
             worker.stop()
         leftover = self._forked.pop(slot, None)

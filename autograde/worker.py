@@ -21,8 +21,12 @@ gets. The gradebook is never touched here: the parent saves the grades.
 While the parent saves one result and prepares the next job, the worker
 already starts the next kernel, so kernel start-up overlaps other work. Each
 notebook runs in a fresh temporary directory (its working directory and
-HOME), with ``NBGRADER_EXECUTION=autograde`` set as nbgrader sets it, under
-the resource limits the parent passes in the environment.
+HOME), with ``NBGRADER_EXECUTION=autograde`` set as nbgrader sets it, holding
+a copy of the files beside the notebook (not the ones that would shadow a
+module: the 'done' message lists them as ``skipped_files``). Kernels start
+through :mod:`autograde.sandbox` (namespaces, a private view of the files,
+resource limits that bind the kernel and not this worker), as the settings
+the parent passes in ``$AUTOGRADE_SANDBOX`` say.
 
 Workers are forked from the parent (which has imported nbgrader already) or,
 when a worker must be replaced, started as ``python -m autograde.worker``.
@@ -32,7 +36,6 @@ from __future__ import annotations
 
 import json
 import os
-import resource
 import shutil
 import sys
 import tempfile
@@ -42,24 +45,12 @@ import traceback
 from jupyter_core.utils import run_sync
 from nbgrader.preprocessors import Execute, SaveAutoGrades
 
+from autograde import sandbox
+
 STATUS_OK = "ok"            # executed (cells may have failed: that is grading's business)
 STATUS_DEAD = "dead"        # the kernel died (os._exit, segfault, out of memory)
 STATUS_ERROR = "error"      # the notebook could not be executed at all
 STATUS_UNRESPONSIVE = "unresponsive"  # a cell timed out and the kernel ignored the interrupt
-
-
-def apply_limits() -> None:
-    """Resource limits for this worker and the kernels it starts (inherited).
-
-    ``AUTOGRADE_MEMORY_MB``: address-space limit, so a student's giant array
-    raises MemoryError instead of taking the machine down.
-    ``AUTOGRADE_FILE_MB``: largest file a kernel may write.
-    """
-    for var, which in (("AUTOGRADE_MEMORY_MB", resource.RLIMIT_AS),
-                       ("AUTOGRADE_FILE_MB", resource.RLIMIT_FSIZE)):
-        mb = int(os.environ.get(var, "0") or 0)
-        if mb > 0:
-            resource.setrlimit(which, (mb * 1024 * 1024, mb * 1024 * 1024))
 
 
 def split_autograde_steps(steps) -> tuple[list, list]:
@@ -101,6 +92,11 @@ class PrestartingExecute(Execute):
     next_km = None
     emit = None   # set by serve(): how to tell the parent about a kernel's pid
     current = None   # index of the cell being executed, to say where things went wrong
+
+    def __init__(self, **kw):
+        # every kernel, prestarted or not, starts through the sandbox's launcher
+        kw.setdefault("kernel_manager_class", sandbox.kernel_manager_class())
+        super().__init__(**kw)
 
     def preprocess_cell(self, cell, resources, index):
         self.current = index
@@ -180,6 +176,9 @@ def run_job(job: dict, exporter, execute, workdir: str) -> dict:
                          "notebook": job["notebook_id"], "db_url": job.get("db_url", "")},
         }
         _prepare_environment(workdir)
+        # the files beside the notebook, as nbgrader's own run would see them
+        result["skipped_files"] = sandbox.populate_workdir(
+            os.path.dirname(job["notebook"]), workdir, sandbox.kernel_ids(sandbox.from_env()))
         try:
             output, _ = exporter.from_notebook_node(nb, resources=resources)
         except DeadKernelError:
@@ -236,7 +235,6 @@ def serve(infile, outfile, exporter, execute, prestart: bool = True) -> None:
 
     if execute is not None:
         execute.emit = emit
-    apply_limits()
     emit({"event": "ready", "pid": os.getpid()})
     workdir = tempfile.mkdtemp(prefix="autograde-")
     can_prestart = prestart and hasattr(execute, "prestart")
