@@ -11,11 +11,12 @@ JOBS   ?= auto
 RUNTIME_STAMP := $(VENV)/.runtime-installed
 DEV_STAMP     := $(VENV)/.dev-installed
 
-.PHONY: help demo test lint pytest bench bench-grading worked-example release lab clean
+.PHONY: help demo test test-browser lint pytest bench bench-grading worked-example release lab clean
 
 help:
 	@echo "make demo   - run the main job on the bundled demo class"
 	@echo "make test   - ruff and the whole pytest suite"
+	@echo "make test-browser - JupyterLab in headless Chromium (screenshots in reports/browser/)"
 	@echo "make bench  - benchmarks (prints ratios against a baseline from the same run)"
 	@echo "make release - regenerate release/ from source/ with nbgrader"
 	@echo "make lab    - open JupyterLab on the course"
@@ -51,6 +52,12 @@ pytest: $(DEV_STAMP)
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/pytest -n $(JOBS) --dist loadgroup --durations=12
 
 test: lint pytest
+
+# The course in a real browser (also part of `make test`): JupyterLab and
+# nbgrader's formgrader in Debian's headless Chromium, driven by Playwright;
+# a screenshot of each step in reports/browser/ (or $$BROWSER_SCREENSHOTS).
+test-browser: $(DEV_STAMP)
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/pytest tests/browser --durations=0
 
 # The lecture's worked backpropagation example, exact, beside the slide's numbers.
 worked-example: $(RUNTIME_STAMP)
