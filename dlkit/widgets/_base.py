@@ -45,10 +45,18 @@ class Explorer(widgets.VBox):
             rows = [boxes[i:i + 3] for i in range(0, len(boxes), 3)]
         super().__init__([*(widgets.HBox(row) for row in rows), self.readout, self.image])
 
-    def render(self):
-        """Draw :attr:`figure` into :attr:`image` (an Agg draw and a PNG encoding)."""
+    def render(self, layout=False):
+        """Draw :attr:`figure` into :attr:`image` (an Agg draw and a PNG encoding).
+
+        The constrained layout, which measures every label and costs about a
+        third of a draw, runs on the first render and when ``layout`` is true
+        (after a change that can move labels, such as another function);
+        otherwise the Axes keep their places.
+        """
+        first = not self.image.value
+        self.figure.set_layout_engine("constrained" if layout or first else "none")
         buf = io.BytesIO()
-        self.figure.savefig(buf, format="png", dpi=DPI)
+        self.figure.savefig(buf, format="png", dpi="figure")
         self.image.value = buf.getvalue()
 
     def on_close(self, callback):
@@ -82,7 +90,7 @@ def skip_while_grading(make):
 
 def figure(width=7.0, height=3.4, ncols=1, **kw):
     """A pyplot-free Figure with ``ncols`` Axes side by side (``kw`` go to ``subplots``)."""
-    fig = Figure(figsize=(width, height), layout="constrained")
+    fig = Figure(figsize=(width, height), dpi=DPI, layout="constrained")
     return fig, fig.subplots(1, ncols, **kw)
 
 

@@ -198,9 +198,11 @@ def activation_explorer():
         _draw(ax, a, d, other, other_name)
         ax.set_title(name if other is None else f"{name} and {other_name}")
         ex.readout.value = _readout(name, d)
+        view = (name, other_name, c["range"].value)  # what can move the labels
+        relayout = ex.state.get("view") != view
         ex.state.clear()
-        ex.state.update(d, compare=other)
-        ex.render()
+        ex.state.update(d, compare=other, view=view)
+        ex.render(layout=relayout)
 
     on_change(c.values(), update)
     update()

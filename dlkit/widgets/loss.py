@@ -295,9 +295,10 @@ def loss_explorer():
                title=f"{view.label}, {c['target'].description} = {target:g}{extra}")
         ex.readout.value = (f"smallest loss <b>{fmt(d['loss'][best])}</b> "
                             f"at {view.xlabel} = <b>{d['x'][best]:.3f}</b>")
+        relayout = ex.state.get("name") != name
         ex.state.clear()
-        ex.state.update(d)
-        ex.render()
+        ex.state.update(d, name=name)
+        ex.render(layout=relayout)
 
     def on_name(_change):
         view = VIEWS[c["name"].value]

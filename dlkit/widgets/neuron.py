@@ -103,8 +103,9 @@ def explore_neuron():
             f"z = w1·x1 + w2·x2 + b = {v['w1']:.2f}·{v['x1']:.2f} + {v['w2']:.2f}·{v['x2']:.2f}"
             f" + {v['b']:.2f} = <b>{fmt(d['z'])}</b>; "
             f"a = {v['name']}(z) = <b>{fmt(d['a0'])}</b>")
-        ex.state.update(d)
-        ex.render()
+        relayout = ex.state.get("name") != v["name"]
+        ex.state.update(d, name=v["name"])
+        ex.render(layout=relayout)
 
     on_change(c.values(), update)
     update()

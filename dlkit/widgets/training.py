@@ -25,7 +25,7 @@ DATASETS = ("xor", "circles", "gaussian", "spiral")
 #: Points per dataset, split into training and test points.
 N_POINTS = 200
 #: Mini-batch steps between two redraws while training in the background.
-STEPS_PER_FRAME = 20
+STEPS_PER_FRAME = 50
 #: Seconds the background loop sleeps after each frame (the kernel answers messages then).
 FRAME_PAUSE = 0.005
 #: Grid points per axis of the decision surface.
@@ -234,15 +234,18 @@ class Playground(Explorer):
         a["heatmap"].set_extent(extent)
         self.ax_map.set(xlim=extent[:2], ylim=extent[2:])
         c["batch_size"].max = len(X_train)
-        self.reset()
+        self.reset(layout=True)
 
-    def reset(self):
-        """A fresh network with the seeded initial weights; counters and curves start over."""
+    def reset(self, layout=False):
+        """A fresh network with the seeded initial weights; counters and curves start over.
+
+        ``layout=True`` lays the figure out again (new data, new axis limits).
+        """
         c, d = self.controls, self.data
         self.trainer = Trainer(d["X_train"], d["y_train"], [c["neurons"].value] * c["layers"].value,
                                c["activation"].value, c["lr"].value, c["batch_size"].value)
         self.history = {"steps": [], "train": [], "test": []}
-        self.redraw()
+        self.redraw(layout)
 
     def step_epoch(self):
         """Train one epoch (one pass over the training points), then redraw."""
@@ -288,7 +291,7 @@ class Playground(Explorer):
             self.controls["play"].value = False
 
     # ---------------------------------------------------------------- drawing
-    def redraw(self):
+    def redraw(self, layout=False):
         """Update the surface, the curves and the readout in place, and render."""
         t, d, a, h = self.trainer, self.data, self.artists, self.history
         r = RESOLUTION
@@ -312,7 +315,7 @@ class Playground(Explorer):
             f"{len(d['y_test'])} test points")
         self.state.update(train_loss=train, test_loss=test, steps=t.steps, epochs=t.epochs,
                           accuracy=accuracy)
-        self.render()
+        self.render(layout)
 
 
 @skip_while_grading

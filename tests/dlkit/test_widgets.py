@@ -306,7 +306,7 @@ def test_playground_reset_restores_weights_and_counters():
     initial, start_map = weights(ex), heatmap(ex)
     for _ in range(3):
         ex.train_frame()
-    assert ex.trainer.steps == 60
+    assert ex.trainer.steps == 3 * playground_module.STEPS_PER_FRAME
     ex.controls["reset"].click()
     assert ex.trainer.steps == ex.trainer.epochs == 0
     assert ex.history["steps"] == [0] and len(ex.artists["train_loss"].get_xdata()) == 1
