@@ -310,9 +310,14 @@ def _importable(name: str) -> bool:
         spec = importlib.util.find_spec(name)
     except (ImportError, ValueError):
         return False
-    origin = getattr(spec, "origin", None) or ""
+    if spec is None:
+        return False
     # the worker's cwd is the course root: a name found only there is not a module
-    return spec is not None and not origin.startswith(os.getcwd() + os.sep)
+    where = os.path.dirname(spec.origin or "")
+    if spec.submodule_search_locations:
+        where = os.path.dirname(where) if spec.origin else \
+            os.path.dirname(list(spec.submodule_search_locations)[0])
+    return os.path.realpath(where or "/") != os.path.realpath(os.getcwd())
 
 
 def _chown_tree(path: str, uid: int, gid: int) -> None:
