@@ -11,13 +11,14 @@ JOBS   ?= auto
 RUNTIME_STAMP := $(VENV)/.runtime-installed
 DEV_STAMP     := $(VENV)/.dev-installed
 
-.PHONY: help demo test test-browser lint pytest bench bench-grading worked-example release lab clean
+.PHONY: help demo test test-browser lint pytest bench bench-grading bench-widgets bench-sandbox worked-example release lab clean
 
 help:
 	@echo "make demo   - run the main job on the bundled demo class"
 	@echo "make test   - ruff and the whole pytest suite"
 	@echo "make test-browser - JupyterLab in headless Chromium (screenshots in reports/browser/)"
 	@echo "make bench  - benchmarks (prints ratios against a baseline from the same run)"
+	@echo "              also bench-grading, bench-widgets, bench-sandbox"
 	@echo "make release - regenerate release/ from source/ with nbgrader"
 	@echo "make lab    - open JupyterLab on the course"
 
@@ -71,6 +72,12 @@ release: $(RUNTIME_STAMP)
 
 bench-grading: $(RUNTIME_STAMP)
 	$(PY) bench/bench_grading.py
+
+bench-widgets: $(RUNTIME_STAMP)
+	$(PY) bench/bench_widgets.py
+
+bench-sandbox: $(RUNTIME_STAMP)
+	$(PY) bench/bench_sandbox.py
 
 lab: $(RUNTIME_STAMP)
 	$(BIN)/jupyter lab $$( [ "$$(id -u)" = 0 ] && echo --allow-root )
