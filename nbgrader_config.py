@@ -123,6 +123,30 @@ c.ClassGrader.memory_limit_mb = 4096
 # Largest file a kernel may write (MiB).
 c.ClassGrader.file_limit_mb = 200
 
+# Each kernel runs in a sandbox (autograde/sandbox.py): its own mount,
+# network, pid, ipc and uts namespaces; no network at all; a read-only view of
+# the machine in which the course root (but the packages installed from it,
+# dlkit), the gradebook, nbgrader's directories, home directories, /run and
+# /srv are hidden; a private /tmp; its working folder the only other writable
+# place; as root, its own unprivileged uid; a minimal environment (no
+# instructor secrets). "auto": on when namespaces work on this machine (Linux,
+# util-linux `unshare`; unprivileged user namespaces when grading as
+# non-root), otherwise one warning in the log and kernels run as the grader;
+# "on": grading stops with an error when the sandbox cannot be set up (use it
+# on the grading server); "off": no sandbox (the limits above still apply).
+c.ClassGrader.sandbox = "auto"
+
+# Processes and threads a sandboxed kernel may have at once: a fork bomb stops
+# here. Threads count too (numpy's BLAS starts one per core), so keep it well
+# above the number of cores. As root each worker's kernels get their own uid,
+# so only the kernel's processes count; as non-root (Linux >= 5.14) the count
+# is per user namespace, so again only the kernel's.
+c.ClassGrader.process_limit = 256
+
+# More paths a sandboxed kernel must not see (it never sees the course root's
+# grading state, /home, /root, /run, /srv).
+# c.ClassGrader.sandbox_hidden_paths = ["/data/other-course"]
+
 # Grading log (status, reason, flags per submission), worker logs and the
 # partial notebooks of failed submissions, relative to the course root.
 c.ClassGrader.log_directory = "reports/grading"

@@ -108,8 +108,10 @@ def runaway_class(a1_course, tmp_path):
 
 def test_a_runaway_kernel_is_killed_by_the_wall_clock_and_the_batch_finishes(runaway_class):
     # no per-cell limit at all: only the pool's wall clock can stop it
+    # unsandboxed, so the kernel can leave its pid in the course root; the
+    # sandboxed kill is tested in test_sandbox.py
     proc = autograde(runaway_class, "grade", A1, "--jobs=2", "--timeout=15",
-                     "--Execute.timeout=None")
+                     "--Execute.timeout=None", "--ClassGrader.sandbox=off")
     log = json.loads((runaway_class / "reports/grading" / f"{A1}.json").read_text())
     assert log["zed"]["status"] == "timeout"
     assert "still running after 15 s" in log["zed"]["reason"]
@@ -121,7 +123,8 @@ def test_a_runaway_kernel_is_killed_by_the_wall_clock_and_the_batch_finishes(run
 
 
 def test_a_kernel_that_ignores_the_interrupt_is_reported_with_its_cell(runaway_class):
-    autograde(runaway_class, "grade", A1, "--student=zed", "--Execute.timeout=10")
+    autograde(runaway_class, "grade", A1, "--student=zed", "--Execute.timeout=10",
+              "--ClassGrader.sandbox=off")
     log = json.loads((runaway_class / "reports/grading" / f"{A1}.json").read_text())
     assert "ada" not in log, "grading one student must leave the others' records alone"
     assert log["zed"]["status"] == "timeout"

@@ -517,3 +517,26 @@ def _cmdline(pid: str) -> str:
         return Path(f"/proc/{pid}/cmdline").read_text().replace("\0", " ")
     except OSError:
         return ""
+
+
+def test_a_sandboxed_runaway_is_killed_by_the_wall_clock_with_everything_it_started(tiny_class,
+                                                                                    tmp_path):
+    course, source = tiny_class
+    copy = tmp_path / "course-root"
+    shutil.copytree(course, copy)
+    shutil.rmtree(copy / "submitted")
+    token = f"{uuid.uuid4().int % 10**6}.{os.getpid() % 1000 + 1}"
+    nb = nbformat.from_dict(json.loads(json.dumps(source)))
+    nb.cells.insert(1, nbformat.v4.new_code_cell(
+        "import signal, subprocess\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\n"
+        f"for _ in range(5):\n    subprocess.Popen(['sleep', '{token}'], start_new_session=True)\n"
+        "while True:\n    pass\n"))
+    (copy / "submitted/yan" / A1).mkdir(parents=True)
+    nbformat.write(nb, copy / "submitted/yan" / A1 / "neurons.ipynb")
+    autograde(copy, "grade", A1, "--timeout=15", "--Execute.timeout=None",
+              "--ClassGrader.sandbox=on", "--force")
+    log = json.loads((copy / "reports/grading" / f"{A1}.json").read_text())
+    assert log["yan"]["status"] == "timeout", log["yan"]
+    time.sleep(0.5)
+    left = [p for p in os.listdir("/proc") if p.isdigit() and token in _cmdline(p)]
+    assert not left, "processes started by the killed kernel survive"
