@@ -40,10 +40,10 @@ from nbgrader.converters import Autograde
 from nbgrader.converters.base import BaseConverter
 from traitlets import Enum, Float, Integer, List, Unicode, default
 
-from autograde import sandbox
+from autograde import integrity, sandbox
 from autograde.pool import STATUS_TIMEOUT, Job, WorkerPool
 from autograde.progress import Progress
-from autograde.review import review_flags
+from autograde.review import review_findings
 from autograde.worker import build_preprocessors, split_autograde_steps
 
 GRADED, FAILED, TIMEOUT, MISSING, INVALID = "graded", "failed", "timeout", "missing", "invalid"
@@ -61,6 +61,13 @@ class Outcome:
     seconds: float = 0.0
     flags: list[str] = field(default_factory=list)
     notebooks: dict[str, str] = field(default_factory=dict)   # notebook -> worker status
+    # the flags again, each with the defence that raised it: {"defence", "reason"}
+    defences: list[dict] = field(default_factory=list)
+
+    def flag(self, defence: str, reason: str) -> None:
+        if reason not in self.flags:
+            self.flags.append(reason)
+            self.defences.append({"defence": defence, "reason": reason})
 
 
 def _cores() -> int:
@@ -145,6 +152,12 @@ class ClassGrader(Autograde):
              "notebooks of failed submissions are kept, relative to the course root.",
     ).tag(config=True)
 
+    notebook_limit_mb = Integer(
+        20,
+        help="Largest notebook file graded, in MiB (0: none). A larger one is 'invalid' "
+             "before nbgrader parses it.",
+    ).tag(config=True)
+
     show_progress = Integer(
         1, help="Show a progress bar on stderr (1) or not (0).",
     ).tag(config=True)
@@ -163,7 +176,9 @@ class ClassGrader(Autograde):
     # ------------------------------------------------------------------ the pipeline
     def convert_notebooks(self) -> None:
         self.outcomes: dict[tuple[str, str], Outcome] = {}
-        self._sanitize_exporter = self._exporter_with(self.sanitize_preprocessors)
+        self._restorer = integrity.RestoreCellMetadata(self.coursedir.db_url)
+        self._sanitize_exporter = self._exporter_with([self._restorer,
+                                                       *self.sanitize_preprocessors])
         self._save_exporter = self._exporter_with(
             split_autograde_steps(self.autograde_preprocessors)[1])
         self._scratch = Path(tempfile.mkdtemp(prefix="autograde-run-"))
@@ -250,6 +265,11 @@ class ClassGrader(Autograde):
                               else f"could not be prepared: {exc}")
             self._drop(assignment, student)
             return []
+        problem = self._check_input(outcome, notebooks)
+        if problem:
+            outcome.status, outcome.reason = INVALID, problem
+            self._drop(assignment, student)
+            return []
         jobs = []
         for path in self.notebooks:
             notebook_id = Path(path).stem
@@ -259,6 +279,8 @@ class ClassGrader(Autograde):
                     nbformat.validate(nbformat.read(path, as_version=nbformat.NO_CONVERT))
                 self.exporter, self._sanitizing = self._sanitize_exporter, True
                 BaseConverter.convert_single_notebook(self, path)
+                for finding in self._restorer.findings:
+                    outcome.flag("cell-metadata", f"{notebook_id}: {finding}")
             except Exception as exc:
                 outcome.status = INVALID
                 outcome.reason = f"{notebook_id}.ipynb is not a valid notebook: " + \
@@ -271,9 +293,54 @@ class ClassGrader(Autograde):
                             self.coursedir.db_url))
         missing = set(self._known_notebooks(assignment)) - {Path(p).stem for p in self.notebooks}
         if missing:
-            outcome.flags.append("notebook(s) not submitted, scored 0: "
-                                 + ", ".join(sorted(missing)))
+            outcome.flag("input-check", "notebook(s) not submitted, scored 0: "
+                         + ", ".join(sorted(missing)))
         return jobs
+
+    def _check_input(self, outcome: Outcome, notebooks: list[str]) -> str | None:
+        """Size and format checks before nbgrader parses anything: why the
+        submission cannot be graded, or None. Large other files are flagged."""
+        limit = self.notebook_limit_mb * 1024 * 1024
+        for path in notebooks:
+            name = Path(path).name
+            try:
+                size = os.path.getsize(path)
+            except OSError as err:
+                return f"{name} cannot be read: {err.strerror}"
+            if limit and size > limit:
+                return (f"{name} is {size / 2**20:.0f} MB, over the {self.notebook_limit_mb} MB "
+                        "limit for a notebook (large outputs or embedded data?): clear the "
+                        "outputs and save it again")
+            try:
+                with open(path, "rb") as fh:
+                    data = json.loads(fh.read())
+                major = data.get("nbformat") if isinstance(data, dict) else None
+            except (ValueError, UnicodeDecodeError, OSError):
+                continue   # reported with details by the validation below
+            if major != 4:
+                why = (f"saved by an old Jupyter (nbformat {major})"
+                       if isinstance(major, int) and major < 4
+                       else f"not a Jupyter notebook of a known format (nbformat {major!r})")
+                return (f"{name} is {why}: open it in JupyterLab, save it, and hand it in "
+                        "again")
+        folder = Path(notebooks[0]).parent if notebooks else None
+        big = (self.coursedir.max_file_size or 0) * 1000   # nbgrader's limit, in kB
+        prepared = Path(self._format_dest(outcome.assignment, outcome.student))
+        if folder is not None and big:
+            for other in sorted(folder.rglob("*")):
+                try:
+                    if other.is_file() and not other.name.endswith(".ipynb") \
+                            and other.stat().st_size > big:
+                        rel = other.relative_to(folder)
+                        # init_assignment copied it: the kernel must not get it
+                        (prepared / rel).unlink(missing_ok=True)
+                        outcome.flag("input-check", (
+                            f"{rel} is {other.stat().st_size / 2**20:.0f} MB, over the "
+                            f"{big / 1e6:.0f} MB limit for other files "
+                            "(CourseDirectory.max_file_size): ignored for grading"))
+                except OSError:
+                    continue
+        return None
 
     def _known_notebooks(self, assignment: str) -> list[str]:
         with Gradebook(self.coursedir.db_url, self.coursedir.course_id) as gb:
@@ -287,6 +354,18 @@ class ClassGrader(Autograde):
         job = result.job
         outcome.seconds += result.seconds
         outcome.notebooks[job.notebook_id] = result.status
+        tampered = self._worker_findings(outcome, result)
+        if tampered and result.status == "ok":
+            keep = self.log_dir / job.assignment / job.student
+            keep.mkdir(parents=True, exist_ok=True)
+            shutil.move(job.output, keep / f"{job.notebook_id}.ipynb")
+            outcome.notebooks[job.notebook_id] = "tampered"
+            outcome.status = FAILED
+            outcome.reason = (f"{job.notebook_id}: the kernel hid a failing check, so no test "
+                              "result from this notebook can be trusted; not graded (grade it "
+                              "by hand; the executed notebook is in "
+                              f"{keep.relative_to(self.coursedir.root)})")
+            return
         if result.cell_timeouts:
             outcome.status = TIMEOUT
             outcome.reason = (f"{job.notebook_id}: cell(s) {', '.join(result.cell_timeouts)} ran "
@@ -310,6 +389,31 @@ class ClassGrader(Autograde):
         finally:
             self._sanitizing = True
 
+    def _worker_findings(self, outcome: Outcome, result) -> bool:
+        """Flags from the worker's checks (tripwires, integrity probe, files the sandbox
+        left out); True when the kernel hid a failing check."""
+        job, found = result.job, {}
+        extra = dict(getattr(result, "extra", None) or {})
+        if job.output.exists():
+            try:
+                nb = nbformat.read(job.output, as_version=4)
+                found = integrity.pop_findings(nb)
+                nbformat.write(nb, job.output)
+            except Exception:
+                found = {}
+        for reason in found.get("tampered", []):
+            outcome.flag("tripwire", f"{job.notebook_id}: the kernel hid a failing check "
+                                     f"({reason}): test results from this notebook cannot be "
+                                     "trusted")
+        for reason in found.get("integrity", []):
+            outcome.flag("integrity-probe", f"{job.notebook_id}: {reason}")
+        skipped = getattr(result, "skipped_files", None) or extra.get("skipped_files") or []
+        if skipped:
+            outcome.flag("sandbox", f"{job.notebook_id}: file(s) beside the notebook that would "
+                                    "replace a module were not given to the kernel: "
+                                    + ", ".join(sorted(map(str, skipped))))
+        return bool(found.get("tampered"))
+
     def _finish(self, outcome: Outcome) -> None:
         student, assignment = outcome.student, outcome.assignment
         if outcome.status in (FAILED, TIMEOUT) and any(
@@ -320,8 +424,10 @@ class ClassGrader(Autograde):
             self.set_permissions(assignment, student)
             self.run_post_convert_hook()
         if outcome.status in (GRADED, TIMEOUT, FAILED):
-            outcome.flags = review_flags(self.coursedir, self.coursedir.release_directory,
-                                         assignment, student, outcome.flags)
+            for defence, reason in review_findings(self.coursedir,
+                                                   self.coursedir.release_directory,
+                                                   assignment, student):
+                outcome.flag(defence, reason)
 
     def _drop(self, assignment: str, student: str) -> None:
         dest = os.path.normpath(self._format_dest(assignment, student))

@@ -9,7 +9,10 @@
 
 ``score`` is the autograded score (written answers are graded by hand in
 formgrader and are not part of it); ``status`` is graded, failed, timeout,
-missing or invalid; ``flags`` are reasons for manual review.
+missing or invalid; ``flags`` are reasons for manual review, and
+``defences`` the same flags with the defence that raised each one
+(``{"defence": "tripwire", "reason": "..."}``: see autograde/review.py and
+autograde/integrity.py).
 
 ``reports/index.html`` is one self-contained page (plots embedded as PNG):
 the class at a glance, score distributions, the pass rate of every test cell,
@@ -42,13 +45,15 @@ def assignment_report(gb: Gradebook, assignment: str, log: dict) -> dict:
                   if not _is_answer(nb, c.name)}
     max_score = sum(test_cells.values())
     students = []
-    for student in sorted(s.id for s in gb.students):
+    # the gradebook's students, and anyone who handed in a folder nbgrader could not
+    # take in (no notebook at all: never entered in the gradebook)
+    for student in sorted({s.id for s in gb.students} | set(log)):
         entry = log.get(student, {})
         row = {"student": student, "score": 0.0, "max_score": max_score,
                "status": entry.get("status", "missing"),
                "reason": entry.get("reason", "" if entry else "no submission"),
                "flags": list(entry.get("flags", [])), "seconds": entry.get("seconds"),
-               "cells": {}}
+               "defences": list(entry.get("defences", [])), "cells": {}}
         try:
             sub = gb.find_submission(assignment, student)
         except MissingEntry:
@@ -193,6 +198,7 @@ th,td{border-bottom:1px solid #ddd;padding:4px 10px;text-align:left;vertical-ali
 th{background:#f5f5f5}.num{text-align:right;font-variant-numeric:tabular-nums}
 .graded{color:#2a7d2a}.timeout{color:#b36b00}.failed,.invalid{color:#c62828;font-weight:600}
 .missing{color:#777}.flags{font-size:12px;color:#555;margin:0;padding-left:1.1em}
+.defence{color:#888;font-family:monospace}
 img{max-width:100%}
 """
 
@@ -236,7 +242,10 @@ def render_html(reports: list[dict]) -> str:
                    "<table><tr><th>student</th><th class='num'>score</th><th>status</th>"
                    "<th class='num'>seconds</th><th>reason and flags</th></tr>")
         for s in r["students"]:
-            flags = "".join(f"<li>{e(f)}</li>" for f in s["flags"])
+            by = {d.get("reason"): d.get("defence") for d in s.get("defences", [])}
+            flags = "".join(f"<li>{e(f)}" + (f" <span class='defence'>[{e(by[f])}]</span>"
+                                             if by.get(f) else "") + "</li>"
+                            for f in s["flags"])
             reason = e(s["reason"]) if s["reason"] else ""
             seconds = f"{s['seconds']:.1f}" if s.get("seconds") else ""
             out.append(f"<tr><td>{e(s['student'])}</td>"

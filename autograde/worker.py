@@ -45,7 +45,7 @@ import traceback
 from jupyter_core.utils import run_sync
 from nbgrader.preprocessors import Execute, SaveAutoGrades
 
-from autograde import sandbox
+from autograde import integrity, sandbox
 
 STATUS_OK = "ok"            # executed (cells may have failed: that is grading's business)
 STATUS_DEAD = "dead"        # the kernel died (os._exit, segfault, out of memory)
@@ -169,6 +169,7 @@ def run_job(job: dict, exporter, execute, workdir: str) -> dict:
               "cell_timeouts": [], "seconds": 0.0}
     try:
         nb = nbformat.read(job["notebook"], as_version=nbformat.NO_CONVERT)
+        nb, tripwires = integrity.arm(nb)   # canaries and probe, checked by disarm
         resources = {
             "unique_key": job["notebook_id"],
             "metadata": {"path": workdir},
@@ -190,6 +191,7 @@ def run_job(job: dict, exporter, execute, workdir: str) -> dict:
                           error=f"the kernel died while running {where}: the process exited "
                                 "(os._exit, a crash, or running out of memory)")
             output = nbformat.writes(partial)
+        output = integrity.disarm(output, tripwires, result)
         result["cell_timeouts"] = _timed_out_cells(nbformat.reads(output, as_version=4))
         with open(job["output"], "w", encoding="utf-8") as fh:
             fh.write(output)

@@ -45,6 +45,12 @@ __all__ = [
 ]
 
 _MARK_FAIL = "\u2717"  # ✗
+# numpy's functions as they were when this module was imported: a student who
+# replaces np.isclose or np.asarray later (monkeypatching) does not change them
+_array, _isclose, _argwhere, _errstate = np.array, np.isclose, np.argwhere, np.errstate
+_ndarray, _float64, _bool_, _generic = np.ndarray, np.float64, np.bool_, np.generic
+_deepcopy, _isinstance, _type, _len, _tuple = copy.deepcopy, isinstance, type, len, tuple
+_MAX_VALUES = 10_000_000   # larger results are compared by shape only (no copy)
 _MARK_PASS = "\u2713"  # ✓
 
 
@@ -302,13 +308,26 @@ def _run_guarded(fn: Callable, case: Case, forbidden: Sequence[Callable],
 
 # --------------------------------------------------------------------------- comparison
 def _as_comparable(value):
-    """Turn a returned value into an ndarray for comparison, or None if not numeric."""
-    if isinstance(value, (bool, np.bool_)) or value is None:
+    """A returned value as a plain ndarray (a copy) for comparison, or None if not numeric.
+
+    Whatever the student's code returned (an ndarray subclass, an object with
+    an always-true ``__eq__``, a float subclass, something with a peculiar
+    ``__array__``) is turned into a plain numpy array once, here, and only
+    numpy's own functions (captured at import) look at it afterwards: no
+    method of the returned object takes part in the comparison.
+    """
+    if _isinstance(value, (bool, _bool_)) or value is None:
         return None
+    if _isinstance(value, _ndarray) and value.size > _MAX_VALUES:
+        return _ndarray.view(value, _ndarray)   # too big to copy: its shape is wrong anyway
     try:
-        arr = np.asarray(value)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            arr = _array(value, copy=True)
     except Exception:
         return None
+    if _type(arr) is not _ndarray:
+        arr = _ndarray.view(arr, _ndarray)
     if arr.dtype == object or arr.dtype.kind not in "biuf":
         return None
     return arr
@@ -316,15 +335,15 @@ def _as_comparable(value):
 
 def _difference(expected: np.ndarray, got: np.ndarray, rtol: float, atol: float) -> str | None:
     """None when ``got`` matches ``expected``, else a sentence about the first mismatch."""
-    if expected.shape != got.shape:
+    if _tuple(expected.shape) != _tuple(got.shape):
         return (f"the shape is wrong: expected shape {expected.shape}, "
                 f"returned shape {got.shape}")
-    with np.errstate(all="ignore"):
-        close = np.isclose(got.astype(np.float64), expected.astype(np.float64),
-                           rtol=rtol, atol=atol, equal_nan=True)
-    if close.all():
+    with _errstate(all="ignore"):
+        close = _array(_isclose(_array(got, dtype=_float64), _array(expected, dtype=_float64),
+                                rtol=rtol, atol=atol, equal_nan=True), dtype=bool)
+    if bool(close.all()):
         return None
-    bad = np.argwhere(~close)
+    bad = _argwhere(~close)
     first = tuple(int(i) for i in bad[0])
     where = f" at index {first if len(first) > 1 else first[0]}" if expected.ndim else ""
     n_bad, n = len(bad), expected.size
@@ -338,7 +357,7 @@ def _matches(got, wrong, rtol: float, atol: float) -> bool:
         return (isinstance(got, (tuple, list)) and len(got) == len(wrong)
                 and all(_matches(g, w, rtol, atol) for g, w in zip(got, wrong, strict=True)))
     got_arr = _as_comparable(got)
-    return got_arr is not None and _difference(np.asarray(wrong), got_arr, rtol, atol) is None
+    return got_arr is not None and _difference(_array(wrong), got_arr, rtol, atol) is None
 
 
 def _diagnose(got, case: Case, mistakes: dict[str, Callable] | None, rtol, atol) -> str | None:
@@ -503,7 +522,12 @@ def _compare(name: str, got, expected, case: Case, rtol: float, atol: float,
              require_float: bool, mistakes) -> tuple[str, list[str], bool] | None:
     """Compare a returned value with the expected one (tuples element by element)."""
     if isinstance(expected, tuple):
-        if not isinstance(got, (tuple, list)) or len(got) != len(expected):
+        if _isinstance(got, (tuple, list)):
+            try:
+                got = _tuple(got)
+            except Exception:
+                got = None
+        if not _isinstance(got, _tuple) or _len(got) != _len(expected):
             return (f"{name} must return {len(expected)} values, "
                     f"returned {describe(got)}",
                     [f"return them as a tuple: return {', '.join('...' for _ in expected)}"],
@@ -518,14 +542,14 @@ def _compare(name: str, got, expected, case: Case, rtol: float, atol: float,
                 return problem
         return None
     if isinstance(expected, (bool, np.bool_)):
-        if not isinstance(got, (bool, np.bool_)):
+        if _type(got) not in (bool, _bool_):
             return (f"{name} returned {describe(got)}, expected True or False",
                     [f"expected: {expected}"], True)
         if bool(got) != bool(expected):
             return (f"{name} returns a wrong result", [f"expected: {bool(expected)}",
                                                        f"returned: {bool(got)}"], True)
         return None
-    exp_arr, got_arr = np.asarray(expected), _as_comparable(got)
+    exp_arr, got_arr = _array(expected), _as_comparable(got)
     if got_arr is None:
         return (f"{name} returned {describe(got)}, not a number or an array of numbers",
                 ["Did you forget a `return` statement?" if got is None else
@@ -553,7 +577,7 @@ def check_value(name: str, got, expected, *, rtol: float = 1e-6, atol: float = 1
     CheckFailed
         Naming the variable, with expected and returned values and the hint.
     """
-    exp_arr, got_arr = np.asarray(expected), _as_comparable(got)
+    exp_arr, got_arr = _array(expected), _as_comparable(got)
     if got_arr is None:
         detail = "Did you assign it?" if got is None else f"expected: {describe(expected)}"
         raise CheckFailed(f"{name} is {describe(got)}, not a number or an array of numbers",
@@ -608,6 +632,12 @@ def check_choices(name: str, got, expected, *, choices: Sequence[str],
     if got is None or isinstance(got, str) or not isinstance(got, (list, tuple)):
         raise CheckFailed(f"{name} must be a list of {n} answers",
                           [f"it is {describe(got)}", f"write e.g. {example}"])
+    got = list(got)
+    not_text = [i for i, a in enumerate(got) if _type(a) is not str]
+    if not_text:
+        i = not_text[0]
+        raise CheckFailed(f"{name}[{i}] is {describe(got[i])}, not a string",
+                          [f"write e.g. {example}"])
     if len(got) != n:
         raise CheckFailed(f"{name} has {len(got)} answers, expected {n}",
                           ["one answer per statement, in order"])
@@ -631,6 +661,9 @@ def check_choices(name: str, got, expected, *, choices: Sequence[str],
 def check_true(condition: bool, what: str, *, details: Sequence[str] = (),
                hint: str | None = None, quiet: bool = False) -> None:
     """Check a condition stated in words ("the perceptron never converges on XOR")."""
+    if _type(condition) not in (bool, _bool_):
+        raise CheckFailed(f"not true: {what}",
+                          [f"the check got {describe(condition)}, not True or False", *details])
     if not bool(condition):
         raise CheckFailed(f"not true: {what}", [*details, f"hint: {hint}" if hint else ""])
     if not quiet:

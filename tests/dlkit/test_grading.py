@@ -157,3 +157,102 @@ def test_failures_render_without_a_traceback():
     assert "sigmoid returns a wrong result" in lines[0]
     assert all("Traceback" not in line for line in lines)
     assert lines[1:] == ["    expected: 1", "    returned: 2"]
+
+
+# --------------------------------------------------------------------------- hostile values
+class AlwaysEqual(float):
+    """A float that claims to equal anything."""
+
+    def __eq__(self, other):
+        return True
+
+    def __ne__(self, other):
+        return False
+
+    __hash__ = float.__hash__
+
+
+class Liar:
+    """An object whose __array__ and __float__ disagree, and that equals anything."""
+
+    def __array__(self, dtype=None, copy=None):
+        return np.array(0.0)
+
+    def __float__(self):
+        return 123.0
+
+    def __eq__(self, other):
+        return True
+
+
+class Sub(np.ndarray):
+    def __eq__(self, other):
+        return np.ones(np.shape(self), dtype=bool)
+
+    def all(self, *a, **k):
+        return True
+
+
+def expected_one(*args, **kwargs):
+    return 1.0
+
+
+def test_hostile_return_values_are_compared_as_plain_numbers():
+    case = [Case((0.0,), {}, "x", expected=1.0)]
+    with pytest.raises(CheckFailed, match="returns a wrong result"):
+        grading.check_function(lambda x: AlwaysEqual(0.0), None, case)
+    with pytest.raises(CheckFailed):
+        grading.check_function(lambda x: Liar(), None, case)
+    with pytest.raises(CheckFailed, match="returns a wrong result"):
+        grading.check_function(lambda x: np.zeros(()).view(Sub), None, case)
+    with pytest.raises(CheckFailed, match="is wrong"):
+        grading.check_value("z", AlwaysEqual(3.0), 1.0)
+    with pytest.raises(CheckFailed):
+        grading.check_value("z", np.array([0.0, 0.0]).view(Sub), np.array([1.0, 2.0]))
+    # an honest float subclass and an honest ndarray subclass still pass
+    grading.check_value("z", np.array([1.0, 2.0]).view(np.matrix).A1, np.array([1.0, 2.0]))
+    grading.check_value("z", np.float32(1.0), 1.0)
+
+
+def test_tuples_and_booleans_of_hostile_types_fail():
+    case = [Case((0.0,), {}, "x", expected=(1.0, 2.0))]
+    with pytest.raises(CheckFailed):
+        grading.check_function(lambda x: (AlwaysEqual(0), AlwaysEqual(0)), None, case)
+    boolean = [Case((0.0,), {}, "x", expected=True)]
+    with pytest.raises(CheckFailed):
+        grading.check_function(lambda x: AlwaysEqual(1.0), None, boolean)
+    with pytest.raises(CheckFailed, match="not True or False"):
+        grading.check_true(Liar(), "a condition")
+
+
+def test_check_choices_wants_real_strings():
+    class Chameleon(str):
+        def __eq__(self, other):
+            return True
+
+        __hash__ = str.__hash__
+
+    yes = type("Yes", (), {"__eq__": lambda self, other: True, "__hash__": lambda self: 0})()
+    with pytest.raises(CheckFailed, match="not a string"):
+        grading.check_choices("answers", [yes] * 5, ["ML", "DL", "ML", "DL", "ML"],
+                              choices=["ML", "DL"])
+    with pytest.raises(CheckFailed, match="not a string"):
+        grading.check_choices("answers", [Chameleon("ML")] * 5, ["ML", "DL", "ML", "DL", "ML"],
+                              choices=["ML", "DL"])
+
+
+def test_patching_numpy_after_import_does_not_fool_the_checks(monkeypatch):
+    monkeypatch.setattr(np, "isclose", lambda a, b, **k: np.ones(np.broadcast(a, b).shape, bool))
+    monkeypatch.setattr(np, "allclose", lambda *a, **k: True)
+    monkeypatch.setattr(np, "asarray", lambda x, *a, **k: np.array(1.0))
+    monkeypatch.setattr(np, "argwhere", lambda *a, **k: np.zeros((0, 1), int))
+    with pytest.raises(CheckFailed, match="is wrong"):
+        grading.check_value("z", 0.0, 1.0)
+    with pytest.raises(CheckFailed, match="returns a wrong result"):
+        grading.check_function(lambda x: 0.0, None, [Case((0.0,), {}, "x", expected=1.0)])
+
+
+def test_a_huge_result_is_not_copied_and_fails_on_its_shape():
+    big = np.broadcast_to(np.float64(1.0), (20_000_000,))
+    with pytest.raises(CheckFailed, match="shape is wrong"):
+        grading.check_value("z", big, np.ones(3))

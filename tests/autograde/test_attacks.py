@@ -1,0 +1,668 @@
+"""Grading integrity (issue 7): one hostile submission per threat, graded for real.
+
+A temporary copy of the course is released, then a class is built from the
+a1-neurons student notebook: honest controls (the full solution and unusual
+but legitimate code: each must earn full marks with no flag) and one
+submission per threat. Every attack starts from a submission whose *honest
+score* is known (usually: only the first exercise solved, 2 points) and adds
+the attack. Everything is graded in ONE ``autograde grade`` run, then
+``autograde report``; for every attack:
+
+- the batch finished and the attack has a row in reports/a1-neurons.json;
+- its score is at most its honest score, or it is flagged for review with a
+  readable reason, present in the JSON report and in reports/index.html;
+- nothing outside the submission's own working folder changed: the course
+  (source/, release/, the config, every submission in submitted/), markers
+  outside the course (a file in /tmp, ~/.bashrc of the test's HOME), a
+  listener on 127.0.0.1 that nobody may reach; the gradebook passes SQLite's
+  integrity check and the honest controls keep their full marks.
+
+The last test prints the table: attack | outcome | defence that caught it
+(also written to reports/attacks.md in the course copy).
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import html
+import inspect
+import json
+import os
+import socket
+import sqlite3
+import subprocess
+import sys
+import threading
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from autograde.demo import filled
+from tests.course.harness import copy_course
+
+from .conftest import BIN, ROOT
+
+pytestmark = pytest.mark.xdist_group("attacks")
+
+A1 = "a1-neurons"
+FULL = 13.0
+CODE_ANSWERS = {"ml-or-dl", "neuron", "dense-forward", "forward-pass", "is-linear"}
+
+
+@dataclass
+class Attack:
+    id: str
+    threat: str
+    honest: float                       # what the honest part of the submission earns
+    code: str = ""                      # prepended to the `neuron` answer cell
+    replace: dict = field(default_factory=dict)   # answer grade_id -> new source
+    edit: object = None                 # fn(nb, ctx) -> nb or raw bytes/str (None: folder only)
+    files: dict = field(default_factory=dict)     # extra files beside the notebook
+    base: str = "partial"               # partial (ml-or-dl solved), full, blank
+    honest_control: bool = False
+    must_flag: bool = False             # inflation is certain: a flag must say so
+    expect_status: str | None = None
+    no_notebook: bool = False
+
+
+# ----------------------------------------------------------------------------- attacks
+def _cells(nb, pred):
+    return [c for c in nb.cells if pred(c.metadata.get("nbgrader", {}))]
+
+
+def _tests(nb):
+    return _cells(nb, lambda m: m.get("grade") and not m.get("solution"))
+
+
+def _edit_tests(source: str):
+    def edit(nb, ctx):
+        for c in _tests(nb):
+            c.source = source
+        return nb
+    return edit
+
+
+def _delete_tests(nb, ctx):
+    nb.cells = [c for c in nb.cells if c not in _tests(nb)]
+    return nb
+
+
+def _meta(change):
+    def edit(nb, ctx):
+        for c in _tests(nb):
+            change(c)
+        return nb
+    return edit
+
+
+def _points(c):
+    c.metadata["nbgrader"]["points"] = 100
+
+
+def _grade_id(c):
+    c.metadata["nbgrader"]["grade_id"] += "-x"
+    c.source = "pass"
+
+
+def _cell_type(c):
+    c.cell_type = "markdown"
+    c.pop("outputs", None)
+    c.pop("execution_count", None)
+
+
+def _solution_flag(c):
+    c.metadata["nbgrader"]["solution"] = True
+    c.source = "pass"
+
+
+def _grade_flag(c):
+    c.metadata["nbgrader"]["grade"] = False
+    c.source = "pass"
+
+
+def _duplicate_ids(nb, ctx):
+    out = []
+    for c in nb.cells:
+        out.append(c)
+        meta = c.metadata.get("nbgrader", {})
+        if meta.get("grade") or meta.get("solution"):
+            twin = copy.deepcopy(c)
+            twin.source = "pass" if not meta.get("solution") else c.source
+            twin.pop("id", None)
+            out.append(twin)
+    nb.cells = out
+    return nb
+
+
+def _extra_graded(nb, ctx):
+    for i in range(3):
+        cell = nbformat.v4.new_code_cell("print('bonus')")
+        cell.metadata["nbgrader"] = {"grade": True, "solution": False, "locked": True,
+                                     "points": 50, "grade_id": f"bonus-{i}",
+                                     "schema_version": 3}
+        nb.cells.append(cell)
+    return nb
+
+
+def _v3(nb, ctx):
+    v3 = nbformat.convert(nb, 3)
+    return nbformat.writes(v3, version=3)
+
+
+def _corrupt(nb, ctx):
+    text = nbformat.writes(nb)
+    return text[: len(text) // 2]
+
+
+def _huge_notebook(nb, ctx):
+    cell = nbformat.v4.new_markdown_cell("big")
+    cell.attachments = {"blob.png": {"image/png": "A" * (30 * 2**20)}}
+    nb.cells.append(cell)
+    return nb
+
+
+def _copied_neuron() -> str:
+    import dlkit.nn
+
+    return ("import numpy as np\nfrom dlkit._arrays import as_float, out\n"
+            "from dlkit import activations\n\n" + inspect.getsource(dlkit.nn.neuron))
+
+
+def _copied_dense() -> str:
+    import dlkit.nn
+
+    return ("import numpy as np\nfrom dlkit._arrays import as_float\n\n"
+            + inspect.getsource(dlkit.nn.dense_forward))
+
+
+SOLVED_NEURON = "def neuron(x, w, b, activation=None):\n" \
+                "    z = np.dot(w, x) + b\n    return z if activation is None else activation(z)\n"
+
+HONEST_CLASS = '''\
+class _Neuron:
+    """One neuron as an object (a class-based answer)."""
+
+    def __init__(self, activation=None):
+        self.activation = activation
+
+    def weighted_sum(self, x, w, b):
+        return sum(float(wi) * float(xi) for wi, xi in zip(np.ravel(w), np.ravel(x))) + b
+
+    def __call__(self, x, w, b):
+        z = self.weighted_sum(x, w, b)
+        return z if self.activation is None else self.activation(z)
+
+    def __eq__(self, other):
+        return isinstance(other, _Neuron) and other.activation is self.activation
+
+
+def neuron(x, w, b, activation=None):
+    return _Neuron(activation)(x, w, b)
+'''
+
+HONEST_VECTORIZE = '''\
+import math
+
+_times = np.vectorize(lambda a, c: a * c)
+
+
+def _helper_sum(values):
+    return math.fsum(values)
+
+
+def neuron(x, w, b, activation=None):
+    z = _helper_sum(_times(np.asarray(x, dtype=float), np.asarray(w, dtype=float))) + b
+    apply = activation if activation is not None else (lambda v: v)
+    return apply(z)
+'''
+
+HONEST_IO = '''\
+import os
+import random
+
+random.seed(42)
+np.random.seed(7)
+_noise = random.random() + np.random.rand()
+print("debug: working in", os.getcwd(), "noise", _noise)
+with open("scratch.txt", "w") as fh:
+    fh.write("notes to self\\n")
+with open("scratch.txt") as fh:
+    print(fh.read())
+os.makedirs("plots", exist_ok=True)
+
+
+def neuron(x, w, b, activation=None):
+    z = np.dot(w, x) + b
+    return z if activation is None else activation(z)
+'''
+
+
+def attacks(ctx) -> list[Attack]:
+    course, home, port, marker = ctx["course"], ctx["home"], ctx["port"], ctx["marker"]
+    db = course / "gradebook.db"
+    other = course / "submitted" / "honest-full" / A1 / "neurons.ipynb"
+    prepared_other = course / "autograded" / "honest-full" / A1 / "neurons.ipynb"
+    src = course / "source" / A1 / "neurons.ipynb"
+    rel = course / "release" / A1 / "neurons.ipynb"
+    grading_patch = ("grading.check_function = lambda *a, **k: None\n"
+                     "grading.check_choices = lambda *a, **k: None\n"
+                     "grading.check_value = lambda *a, **k: None\n"
+                     "grading.check_true = lambda *a, **k: None\n")
+    return [
+        # --- honest controls: full marks, no flag
+        Attack("honest-full", "control: the model solution", FULL, base="full",
+               honest_control=True),
+        Attack("honest-class", "control: a class-based neuron (with its own __eq__)", FULL,
+               base="full", replace={"neuron": HONEST_CLASS}, honest_control=True),
+        Attack("honest-vectorize", "control: np.vectorize, math.fsum, a helper, a lambda",
+               FULL, base="full", replace={"neuron": HONEST_VECTORIZE}, honest_control=True),
+        Attack("honest-io", "control: prints, a scratch file in cwd, os.getcwd(), seeded "
+               "random", FULL, base="full", replace={"neuron": HONEST_IO},
+               honest_control=True),
+        # --- tests
+        Attack("test-edited", "tests: test cells edited to pass", 2, edit=_edit_tests("pass")),
+        Attack("test-emptied", "tests: test cells emptied", 2, edit=_edit_tests("")),
+        Attack("test-deleted", "tests: test cells deleted", 2, edit=_delete_tests),
+        Attack("meta-points", "tests: points changed to 100", 2, edit=_meta(_points)),
+        Attack("meta-grade-id", "tests: grade ids renamed (and emptied)", 2,
+               edit=_meta(_grade_id)),
+        Attack("meta-cell-type", "tests: test cells turned into markdown", 2,
+               edit=_meta(_cell_type)),
+        Attack("meta-solution-flag", "tests: test cells marked as answers", 2,
+               edit=_meta(_solution_flag)),
+        Attack("meta-grade-flag", "tests: test cells unmarked as graded", 2,
+               edit=_meta(_grade_flag)),
+        Attack("duplicate-ids", "tests: every grade id duplicated", 2, edit=_duplicate_ids),
+        Attack("extra-graded-cells", "tests: extra cells worth 150 points", 2,
+               edit=_extra_graded),
+        # --- the kernel
+        Attack("input-transformer", "kernel: IPython input transformer empties test cells", 2,
+               code="def _skip(lines):\n"
+                    "    text = ''.join(lines)\n"
+                    "    return ['pass\\n'] if 'grading.' in text or 'assert' in text "
+                    "else lines\n"
+                    "get_ipython().input_transformers_post.append(_skip)\n",
+               must_flag=True),
+        Attack("custom-exc", "kernel: custom exception handler swallows failures", 2,
+               code="get_ipython().set_custom_exc((BaseException,), "
+                    "lambda self, etype, value, tb, tb_offset=None: None)\n",
+               must_flag=True),
+        Attack("showtraceback", "kernel: showtraceback replaced by a no-op", 2,
+               code="_ip = get_ipython()\n_ip.showtraceback = lambda *a, **k: None\n"
+                    "_ip._showtraceback = lambda *a, **k: None\n", must_flag=True),
+        Attack("run-cell", "kernel: run_cell patched to skip test cells", 2,
+               code="_ip = get_ipython()\n_orig = _ip.run_cell_async\n"
+                    "async def _run(raw_cell, *a, **k):\n"
+                    "    if 'grading.' in raw_cell:\n        raw_cell = 'pass'\n"
+                    "    return await _orig(raw_cell, *a, **k)\n"
+                    "_ip.run_cell_async = _run\n"
+                    "_orig_sync = _ip.run_cell\n"
+                    "def _run_sync(raw_cell, *a, **k):\n"
+                    "    if 'grading.' in raw_cell:\n        raw_cell = 'pass'\n"
+                    "    return _orig_sync(raw_cell, *a, **k)\n"
+                    "_ip.run_cell = _run_sync\n", must_flag=True),
+        Attack("numpy-patch", "kernel: numpy's comparisons patched to always agree", 2,
+               code="np.isclose = lambda a, b, *r, **k: np.ones(np.broadcast(a, b).shape, "
+                    "bool)\nnp.allclose = lambda *a, **k: True\n"
+                    "np.asarray = lambda x, *a, **k: np.array(0.0)\n"),
+        Attack("np-testing-patch", "kernel: numpy.testing assertions patched to pass", 2,
+               code="import numpy.testing\nnumpy.testing.assert_allclose = "
+                    "lambda *a, **k: None\nnp.testing.assert_array_equal = "
+                    "lambda *a, **k: None\n"),
+        Attack("builtins-patch", "kernel: builtins patched (isinstance, AssertionError)", 2,
+               code="import builtins\n_real = builtins.isinstance\n"
+                    "builtins.isinstance = lambda o, t: True if t is NotImplementedError "
+                    "else _real(o, t)\nbuiltins.AssertionError = KeyboardInterrupt\n"),
+        Attack("dlkit-grading-patch", "kernel: dlkit.grading's checks replaced", 2,
+               code=grading_patch, must_flag=True),
+        Attack("sys-modules-swap", "kernel: a fake dlkit.grading in sys.modules", 2,
+               code="import sys, types\n_fake = types.ModuleType('dlkit.grading')\n"
+                    "_fake.Case = grading.Case\n"
+                    "for _n in ('check_function', 'check_choices', 'check_value', "
+                    "'check_true'):\n    setattr(_fake, _n, lambda *a, **k: None)\n"
+                    "sys.modules['dlkit.grading'] = _fake\nimport dlkit\n"
+                    "dlkit.grading = _fake\ngrading = _fake\n", must_flag=True),
+        Attack("always-equal", "kernel: answers return an object equal to anything", 2,
+               replace={"neuron": "class _Yes(float):\n"
+                                  "    def __eq__(self, other):\n        return True\n"
+                                  "    def __ne__(self, other):\n        return False\n"
+                                  "    def __array__(self, *a, **k):\n"
+                                  "        return np.array(0.0)\n\n"
+                                  "def neuron(x, w, b, activation=None):\n"
+                                  "    return _Yes(0.0)\n"}),
+        Attack("env-detection", "kernel: reads the environment to detect grading", 2,
+               replace={"neuron": "import os\n"
+                                  "GRADING = 'NBGRADER_EXECUTION' in os.environ or "
+                                  "bool(os.getenv('CI'))\n"
+                                  "from dlkit.nn import neuron as _ref\n\n"
+                                  "def neuron(x, w, b, activation=None):\n"
+                                  "    if GRADING:\n"
+                                  "        return _ref(x, w, b, activation)\n"
+                                  "    return 0.0\n"}),
+        # --- the reference
+        Attack("reference-alias", "reference: dlkit called under an alias", 2,
+               replace={"neuron": "from dlkit.nn import neuron as helper\n\n"
+                                  "def neuron(x, w, b, activation=None):\n"
+                                  "    return helper(x, w, b, activation)\n",
+                        "dense-forward": "_f = getattr(__import__('dlkit.nn').nn, "
+                                         "'dense_' + 'forward')\n\n"
+                                         "def dense_forward(X, W, b):\n"
+                                         "    return _f(X, W, b)\n"}),
+        Attack("reference-copy", "reference: dlkit's source copied verbatim", 2,
+               replace={"neuron": _copied_neuron(), "dense-forward": _copied_dense()},
+               must_flag=True),
+        # --- resources
+        Attack("sys-exit", "resources: sys.exit()", 2, code="import sys\nsys.exit(0)\n"),
+        Attack("os-exit", "resources: os._exit()", 2, code="import os\nos._exit(3)\n"),
+        Attack("segfault", "resources: segfault through ctypes", 2,
+               code="import ctypes\nctypes.string_at(0)\n"),
+        Attack("infinite-loop", "resources: an infinite loop", 2,
+               code="while True:\n    pass\n"),
+        Attack("memory-growth", "resources: memory grown to the limit", 2,
+               code="_hog = []\nwhile True:\n    _hog.append(np.ones(2**24))\n"),
+        Attack("process-flood", "resources: 300 forks of a sleeping child", 2,
+               code="import os, time\n_pids = []\nfor _ in range(300):\n"
+                    "    try:\n        _pid = os.fork()\n    except OSError:\n        break\n"
+                    "    if _pid == 0:\n        time.sleep(20)\n        os._exit(0)\n"
+                    "    _pids.append(_pid)\nprint(len(_pids), 'children')\n"),
+        Attack("huge-output", "resources: 50 MB printed", 2,
+               code="import sys\nsys.stdout.write(('z' * 99 + '\\n') * 500_000)\n"),
+        # --- files
+        Attack("gradebook-write", "files: SQL into the gradebook", 2,
+               code=f"import sqlite3\n_c = sqlite3.connect({str(db)!r})\n"
+                    "_c.execute('UPDATE grade SET auto_score = 99')\n_c.commit()\n"),
+        Attack("gradebook-delete", "files: gradebook deleted", 2,
+               code=f"import os\nos.remove({str(db)!r})\n"),
+        Attack("course-source", "files: source/ and release/ overwritten", 2,
+               code=f"open({str(src)!r}, 'w').write('{{}}')\n"
+                    f"import os\nos.remove({str(rel)!r})\n"),
+        Attack("other-student", "files: another student's submission and prepared copy", 2,
+               code=f"open({str(other)!r}, 'w').write('{{}}')\n"
+                    f"open({str(prepared_other)!r}, 'w').write('{{}}')\n"),
+        Attack("write-outside", "files: /tmp marker and ~/.bashrc", 2,
+               code=f"open({str(marker)!r}, 'w').write('pwned')\n"
+                    f"open({str(home / '.bashrc')!r}, 'a').write('echo pwned\\n')\n"),
+        Attack("shadow-numpy", "files: numpy.py beside the notebook", 2,
+               files={"numpy.py": "def allclose(*a, **k):\n    return True\n"}),
+        Attack("shadow-dlkit", "files: a dlkit/ package beside the notebook", 2,
+               files={"dlkit/__init__.py": "", "dlkit/grading.py":
+                      "def check_function(*a, **k):\n    pass\n"
+                      "check_choices = check_value = check_true = check_function\n"
+                      "class Case:\n    def __init__(self, *a, **k):\n        pass\n"}),
+        Attack("network", "files: network connection to 127.0.0.1", 2,
+               code=f"import socket\n_s = socket.create_connection(('127.0.0.1', {port}), "
+                    "timeout=2)\n_s.sendall(b'leak')\n"),
+        # --- input
+        Attack("corrupt-json", "input: corrupted JSON", 0, edit=_corrupt,
+               expect_status="invalid"),
+        Attack("nbformat-3", "input: a notebook of nbformat 3", 0, edit=_v3,
+               expect_status="invalid"),
+        Attack("renamed", "input: the notebook renamed", 0, expect_status="missing",
+               files={"neurons (copy).ipynb": "@notebook"}, no_notebook=True),
+        Attack("missing", "input: no notebook, other files", 0, expect_status="missing",
+               files={"notes.txt": "I forgot"}, no_notebook=True),
+        Attack("empty-folder", "input: an empty folder", 0, expect_status="missing",
+               no_notebook=True),
+        Attack("huge-file", "input: a 300 MB file beside the notebook", 2,
+               files={"data.bin": "@sparse300"}),
+        Attack("huge-notebook", "input: a 30 MB notebook", 0, edit=_huge_notebook,
+               expect_status="invalid"),
+    ]
+
+
+# ----------------------------------------------------------------------------- the run
+def _sha_tree(root: Path, skip: tuple[str, ...]) -> dict[str, str]:
+    out = {}
+    for path in sorted(root.rglob("*")):
+        rel = path.relative_to(root).as_posix()
+        if path.is_file() and not rel.startswith(skip) and "__pycache__" not in rel:
+            out[rel] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return out
+
+
+def _listener():
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(16)
+    srv.settimeout(0.5)
+    hits, stop = [], threading.Event()
+
+    def loop():
+        while not stop.is_set():
+            try:
+                conn, addr = srv.accept()
+            except OSError:
+                continue
+            hits.append(addr)
+            conn.close()
+
+    threading.Thread(target=loop, daemon=True).start()
+    return srv, hits, stop
+
+
+def _write_submission(course: Path, attack: Attack, ctx) -> None:
+    folder = course / "submitted" / attack.id / A1
+    folder.mkdir(parents=True)
+    source = nbformat.read(course / "source" / A1 / "neurons.ipynb", as_version=4)
+    release = nbformat.read(course / "release" / A1 / "neurons.ipynb", as_version=4)
+    answers = {"full": CODE_ANSWERS, "partial": {"ml-or-dl"}, "blank": set()}[attack.base]
+    nb = filled(release, source, set(answers))
+    for cell in nb.cells:
+        gid = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if gid in attack.replace:
+            cell.source = attack.replace[gid]
+        if gid == "neuron" and attack.code:
+            cell.source = attack.code + "\n" + cell.source
+    content = attack.edit(nb, ctx) if attack.edit else nb
+    if not attack.no_notebook:
+        text = content if isinstance(content, str) else nbformat.writes(content)
+        (folder / "neurons.ipynb").write_text(text, encoding="utf-8")
+    for name, body in attack.files.items():
+        path = folder / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if body == "@notebook":
+            nbformat.write(nb, path)
+        elif body == "@sparse300":
+            with open(path, "wb") as fh:
+                fh.truncate(300 * 2**20)
+        else:
+            path.write_text(body)
+
+
+@dataclass
+class AttackRun:
+    course: Path
+    attacks: dict[str, Attack]
+    rows: dict[str, dict]
+    log: dict[str, dict]
+    page: str
+    before: dict[str, str]
+    after: dict[str, str]
+    hits: list
+    marker: Path
+    home: Path
+    bashrc: str
+    grade: subprocess.CompletedProcess
+    db_check: str
+    seconds: float
+
+
+SKIP = ("autograded/", "reports/", "gradebook.db", "feedback/", "home/")
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory) -> AttackRun:
+    import time
+
+    base = tmp_path_factory.mktemp("attacks")
+    course = copy_course(base / "course-root")
+    home = base / "home"
+    home.mkdir()
+    (home / ".bashrc").write_text("# the grader's own bashrc\n")
+    marker = Path("/tmp") / f"marker-{uuid.uuid4().hex}"
+    srv, hits, stop = _listener()
+    env = dict(os.environ, HOME=str(home),
+               PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}")
+    env.pop("NBGRADER_EXECUTION", None)
+
+    def autograde(*args):
+        return subprocess.run([str(BIN / "autograde"), *args], cwd=course, env=env,
+                              capture_output=True, text=True)
+
+    proc = autograde("release", A1)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    ctx = {"course": course, "home": home, "port": srv.getsockname()[1], "marker": marker}
+    chosen = attacks(ctx)
+    only = os.environ.get("ATTACKS")   # a debugging aid: ATTACKS=id,id
+    if only:
+        chosen = [a for a in chosen if a.id in only.split(",") or a.honest_control]
+    for attack in chosen:
+        _write_submission(course, attack, ctx)
+    before = _sha_tree(course, SKIP)
+    start = time.perf_counter()
+    grade = autograde("grade", A1, "--jobs=2", "--force", "--Execute.timeout=5",
+                      "--ClassGrader.notebook_timeout=60", "--ClassGrader.memory_limit_mb=1536")
+    seconds = time.perf_counter() - start
+    report = autograde("report")
+    stop.set()
+    srv.close()
+    after = _sha_tree(course, SKIP)
+    try:
+        with sqlite3.connect(course / "gradebook.db") as con:
+            db_check = con.execute("PRAGMA integrity_check").fetchone()[0]
+    except sqlite3.Error as err:
+        db_check = f"error: {err}"
+    rows, page = {}, ""
+    if (course / "reports" / f"{A1}.json").exists():
+        rows = {s["student"]: s for s in json.loads(
+            (course / "reports" / f"{A1}.json").read_text())["students"]}
+        page = html.unescape((course / "reports" / "index.html").read_text())
+    log_path = course / "reports" / "grading" / f"{A1}.json"
+    log = json.loads(log_path.read_text()) if log_path.exists() else {}
+    assert grade.returncode == 0, f"grade failed:\n{grade.stdout[-2000:]}\n{grade.stderr[-3000:]}"
+    assert report.returncode == 0, report.stderr[-3000:]
+    yield AttackRun(course, {a.id: a for a in chosen}, rows, log, page, before, after, hits,
+                    marker, home, (home / ".bashrc").read_text(), grade, db_check, seconds)
+    marker.unlink(missing_ok=True)
+
+
+def _ids():
+    fake = {"course": Path("/nonexistent"), "home": Path("/nonexistent"), "port": 1,
+            "marker": Path("/nonexistent")}
+    return [a.id for a in attacks(fake)]
+
+
+def _readable(flag: str) -> bool:
+    return len(flag) >= 25 and " " in flag and flag[0].isalnum()
+
+
+def defences(run: AttackRun, student: str) -> list[str]:
+    entry = run.log.get(student, {})
+    return sorted({d["defence"] for d in entry.get("defences", [])})
+
+
+# ----------------------------------------------------------------------------- the checks
+@pytest.mark.parametrize("attack_id", _ids())
+def test_attack(attack_id, run):
+    if attack_id not in run.attacks:
+        pytest.skip("not selected (ATTACKS)")
+    attack = run.attacks[attack_id]
+    row = run.rows.get(attack_id)
+    assert row is not None, f"{attack_id} has no row in reports/{A1}.json: the batch stopped?"
+    assert row["status"] in {"graded", "failed", "timeout", "missing", "invalid"}
+    if attack.expect_status:
+        assert row["status"] == attack.expect_status, (row["status"], row["reason"])
+        assert row["reason"], "a submission that was not graded needs a reason"
+    flags = row["flags"]
+    if attack.honest_control:
+        assert (row["status"], row["score"]) == ("graded", FULL), (row["reason"], flags)
+        assert flags == [], f"an honest submission was flagged: {flags}"
+        return
+    for flag in flags:
+        assert _readable(flag), f"unreadable flag: {flag!r}"
+        assert flag in run.page, f"flag missing from reports/index.html: {flag!r}"
+    if attack.must_flag:
+        assert flags, f"{attack_id} inflates its score unless caught, and was not flagged"
+    assert row["score"] <= attack.honest or flags, (
+        f"{attack_id}: score {row['score']} > honest {attack.honest} and no flag "
+        f"({row['status']}: {row['reason']})")
+
+
+def test_the_course_and_every_other_submission_are_unchanged(run):
+    changed = sorted(k for k in set(run.before) | set(run.after)
+                     if run.before.get(k) != run.after.get(k))
+    assert changed == [], f"files changed by grading: {changed}"
+
+
+def test_nothing_outside_the_course_changed(run):
+    assert not run.marker.exists(), f"{run.marker} was written"
+    assert run.bashrc == "# the grader's own bashrc\n", "~/.bashrc was modified"
+    assert run.hits == [], f"a kernel reached the listener on 127.0.0.1: {run.hits}"
+
+
+def test_the_gradebook_is_intact(run):
+    assert run.db_check == "ok"
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{run.course / 'gradebook.db'}") as gb:
+        scores = {s.student_id: s.score for s in gb.assignment_submissions(A1)}
+    for a in run.attacks.values():
+        if a.honest_control:
+            assert scores.get(a.id) == FULL, f"{a.id}: gradebook has {scores.get(a.id)}"
+    for student, score in scores.items():
+        honest = run.attacks[student].honest if student in run.attacks else FULL
+        if score > honest:
+            assert run.rows[student]["flags"], f"{student}: gradebook {score} > {honest}"
+
+
+def test_the_batch_finished_and_reported_every_submission(run):
+    assert set(run.attacks) <= set(run.rows)
+    assert "done in" in run.grade.stderr
+
+
+def _outcome(run: AttackRun, a: Attack) -> str:
+    row = run.rows.get(a.id)
+    if row is None:
+        return "NO ROW"
+    return f"{row['score']:g}/{a.honest:g} {row['status']}"
+
+
+def _caught_by(run: AttackRun, a: Attack) -> str:
+    row = run.rows.get(a.id) or {}
+    found = defences(run, a.id)
+    if found:
+        return ", ".join(found)
+    if a.honest_control:
+        return "(honest: no flag)" if not row.get("flags") else "FLAGGED"
+    if row.get("status") in ("invalid", "missing"):
+        return f"input check ({row['status']})"
+    if row.get("status") in ("failed", "timeout"):
+        return f"worker/pool ({row['status']})"
+    if a.id.startswith(("test-", "meta-", "duplicate", "extra")):
+        return "nbgrader sanitize"
+    return "no effect on the score"
+
+
+def test_zz_print_the_table(run, capsys, tmp_path_factory):
+    lines = ["| attack | threat | outcome (score/honest status) | defence that caught it |",
+             "|---|---|---|---|"]
+    for a in run.attacks.values():
+        lines.append(f"| {a.id} | {a.threat} | {_outcome(run, a)} | {_caught_by(run, a)} |")
+    lines.append("")
+    lines.append(f"graded {len(run.attacks)} submissions in one run: {run.seconds:.0f} s")
+    table = "\n".join(lines)
+    (run.course / "reports" / "attacks.md").write_text(table + "\n")
+    (ROOT / "tests").exists() and (tmp_path_factory.getbasetemp() / "attacks.md").write_text(
+        table + "\n")
+    with capsys.disabled():
+        sys.stdout.write("\n" + table + "\n")
+
+
+def test_huge_files_are_left_out_of_the_prepared_copy(run):
+    if "huge-file" not in run.attacks:
+        pytest.skip("not selected (ATTACKS)")
+    assert not (run.course / "autograded" / "huge-file" / A1 / "data.bin").exists()
