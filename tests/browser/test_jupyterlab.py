@@ -88,6 +88,22 @@ def _wait_redrawn(page, image, old_src: str, old_png: bytes, what: str) -> bytes
     return new_png
 
 
+def _wait_settled(page, image) -> bytes:
+    """Wait until the kernel is idle and the picture stops changing; return it.
+
+    Each arrow key is its own change, so the kernel sends a picture per key:
+    the one on screen is final only once no newer one arrives.
+    """
+    deadline = time.monotonic() + 30
+    while True:
+        _wait_kernel_idle(page)
+        src = image.get_attribute("src")
+        page.wait_for_timeout(800)
+        if image.get_attribute("src") == src:
+            return _png(image)
+        assert time.monotonic() < deadline, "the plot kept changing for 30 s"
+
+
 def _sigmoid(x: float) -> float:
     return 1.0 / (1.0 + math.exp(-x))
 
@@ -145,6 +161,7 @@ def test_activation_explorer_in_the_release_notebook(lab, page, console_errors, 
     x = float(slider.locator(".widget-readout").text_content())
     assert x > 1.0, "the slider did not move right"
     _wait_readout(page, explorer, x, _sigmoid(x))
+    moved_png = _wait_settled(page, image)
     page.screenshot(path=str(screenshots / "03-slider-moved.png"))
 
     # another activation: another curve, another readout
@@ -152,6 +169,7 @@ def test_activation_explorer_in_the_release_notebook(lab, page, console_errors, 
     dropdown.select_option("tanh")
     _wait_redrawn(page, image, moved_src, moved_png, "choosing tanh")
     _wait_readout(page, explorer, x, math.tanh(x))
+    _wait_settled(page, image)
     page.screenshot(path=str(screenshots / "04-activation-changed.png"))
 
     widget_cell = page.locator(".jp-Cell").filter(has=explorer)
