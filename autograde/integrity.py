@@ -71,12 +71,24 @@ def _two_different() -> tuple[float, float]:
     return a, round(b, 3)
 
 
-def _canary() -> tuple[str, str]:
+CANARY_KINDS = 6
+
+
+def _kinds(n: int) -> list[int]:
+    """``n`` canary kinds in random order, every kind at least once when n >= 6."""
+    kinds: list[int] = []
+    while len(kinds) < n:
+        batch = list(range(CANARY_KINDS))
+        secrets.SystemRandom().shuffle(batch)
+        kinds += batch
+    return kinds[:n]
+
+
+def _canary(kind: int) -> tuple[str, str]:
     """(source, description) of a cell that must fail in an honest kernel."""
     name, label = secrets.choice(_NAMES), secrets.choice(_LABELS)
     a, b = _two_different()
     c, d = _two_different()
-    kind = secrets.randbelow(6)
     if kind == 0:
         body = f'grading.check_value("{name}", {a!r}, {b!r})', "a grading.check_value"
     elif kind == 1:
@@ -178,14 +190,18 @@ def arm(nb) -> tuple[nbformat.NotebookNode, Tripwires]:
              and not c.metadata["nbgrader"].get("solution")]
     plan: list[tuple[int, str, str, str]] = []   # (insert after index, kind, source, info)
     plan.append((-1, "probe_start", _probe_start_source(var), ""))
-    for i in tests:
-        src, what = _canary()
+    # one canary after every test cell, and at the end as many as it takes for
+    # every kind to appear (a patch of one kind of check cannot slip through)
+    kinds = _kinds(max(len(tests) + 1, CANARY_KINDS))
+    for i, kind in zip(tests, kinds, strict=False):
+        src, what = _canary(kind)
         plan.append((i, "must_fail", src, what))
     last = max(tests) if tests else len(nb.cells) - 1
     src, token = _token_cell()
     plan.append((last, "token", src, token))
-    src, what = _canary()
-    plan.append((len(nb.cells) - 1, "must_fail", src, what))
+    for kind in kinds[len(tests):]:
+        src, what = _canary(kind)
+        plan.append((len(nb.cells) - 1, "must_fail", src, what))
     plan.append((len(nb.cells) - 1, "probe_end",
                  f'{var}("{wires.probe_token}")', ""))
     cells = list(nb.cells)

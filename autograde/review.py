@@ -238,6 +238,7 @@ class _Scanner(ast.NodeVisitor):
     def __init__(self, aliases: dict[str, str]):
         self.aliases = aliases      # local name -> dotted module/object path
         self.ipython: set[str] = {"get_ipython()"}
+        self.ipython_fns: set[str] = {"get_ipython"}
         self.defined: set[str] = set()
         self.found: list[tuple[int, str]] = []
 
@@ -274,7 +275,7 @@ class _Scanner(ast.NodeVisitor):
             f = node.func
             name = f.id if isinstance(f, ast.Name) else f.attr if isinstance(f, ast.Attribute) \
                 else None
-            return name in ("get_ipython", "InteractiveShell") or (
+            return name in self.ipython_fns | {"InteractiveShell"} or (
                 name == "instance" and isinstance(f, ast.Attribute))
         return isinstance(node, ast.Name) and node.id in self.ipython
 
@@ -297,8 +298,8 @@ class _Scanner(ast.NodeVisitor):
             if mod.startswith("dlkit._") or a.name.startswith("_") and mod.startswith("dlkit"):
                 self.note(node, f"imports dlkit's private {full} (only a copy of dlkit's "
                                 "source would need it)")
-            if mod == "IPython" and a.name == "get_ipython":
-                self.ipython.add(a.asname or a.name)
+            if a.name == "get_ipython":
+                self.ipython_fns.add(a.asname or a.name)
 
     def _check_module(self, node, name: str) -> None:
         for prefix, what in (("ctypes", INTROSPECTION["ctypes"]),
@@ -445,6 +446,17 @@ class _Scanner(ast.NodeVisitor):
         if fn.startswith(PROCESSES) or fn == "get_ipython().system" or \
                 fn.startswith("get_ipython().getoutput"):
             self.note(node, f"runs other processes or shell commands ({fn})")
+        if fn in ("get_ipython().run_cell_magic", "get_ipython().run_line_magic") and args \
+                and isinstance(args[0], ast.Constant):
+            magic = str(args[0].value)
+            if magic in ("bash", "sh", "script", "system", "sx", "perl", "ruby", "python2",
+                         "python3", "pypy", "sc"):
+                self.note(node, f"runs shell commands (%{magic})")
+            elif magic in ("writefile", "file") and len(args) > 1 and self._outside(args[1]):
+                self.note(node, "writes a file outside the submission's folder (%writefile)")
+            elif magic in ("load_ext", "reload_ext", "run", "load", "alias", "env",
+                           "config", "xmode"):
+                self.note(node, f"uses the %{magic} magic")
         if fn.startswith(NETWORK):
             self.note(node, f"opens network connections ({fn})")
         for key, what in INTROSPECTION.items():

@@ -67,6 +67,53 @@ class Attack:
     must_flag: bool = False             # inflation is certain: a flag must say so
     expect_status: str | None = None
     no_notebook: bool = False
+    guard: str = ""                     # what keeps the score and the files safe regardless
+
+
+GUARDS = {   # attack id prefix -> the defence expected to hold, whatever gets flagged
+    "honest": "-",
+    "test-": "nbgrader sanitize restores the test cells",
+    "meta-": "metadata restored from the gradebook before sanitize",
+    "duplicate": "metadata restored: the last copy of each grade id is graded",
+    "extra-graded": "unknown grading metadata dropped before sanitize",
+    "input-transformer": "tripwires: notebook failed, not graded",
+    "run-cell": "tripwires: notebook failed, not graded",
+    "dlkit-grading": "tripwires: notebook failed, not graded",
+    "sys-modules": "tripwires: notebook failed, not graded",
+    "np-testing": "tripwires (a1's tests do not use numpy.testing)",
+    "custom-exc": "nbgrader's Execute records the kernel's error reply",
+    "showtraceback": "nbgrader's Execute records the kernel's error reply",
+    "numpy-patch": "dlkit.grading compares with numpy captured at import",
+    "builtins": "dlkit.grading's checks do not depend on them",
+    "always-equal": "dlkit.grading compares plain float copies",
+    "env-detection": "forbid_calls (reference caught by code object)",
+    "reference-alias": "forbid_calls (reference caught by code object)",
+    "reference-copy": "copy check (flag)",
+    "sys-exit": "IPython turns SystemExit into a failed cell",
+    "os-exit": "worker: dead kernel, failed",
+    "segfault": "worker: dead kernel, failed",
+    "infinite-loop": "per-cell timeout",
+    "memory-growth": "RLIMIT_AS: MemoryError",
+    "process-flood": "sandbox: RLIMIT_NPROC, pid namespace",
+    "huge-output": "nbgrader LimitOutput",
+    "gradebook": "sandbox: course root hidden, read-only",
+    "course-source": "sandbox: course root hidden, read-only",
+    "other-student": "sandbox: course root hidden, read-only",
+    "write-outside": "sandbox: private /tmp, home hidden",
+    "shadow": "sandbox: module files not copied",
+    "network": "sandbox: network namespace",
+    "corrupt": "input check: invalid",
+    "nbformat": "input check: invalid",
+    "renamed": "missing",
+    "missing": "missing",
+    "empty": "missing",
+    "huge-file": "input check: file left out",
+    "huge-notebook": "input check: invalid",
+}
+
+
+def guard_of(attack_id: str) -> str:
+    return next((g for prefix, g in GUARDS.items() if attack_id.startswith(prefix)), "?")
 
 
 # ----------------------------------------------------------------------------- attacks
@@ -634,20 +681,14 @@ def _outcome(run: AttackRun, a: Attack) -> str:
 def _caught_by(run: AttackRun, a: Attack) -> str:
     row = run.rows.get(a.id) or {}
     found = defences(run, a.id)
-    if found:
-        return ", ".join(found)
     if a.honest_control:
-        return "(honest: no flag)" if not row.get("flags") else "FLAGGED"
-    if row.get("status") in ("invalid", "missing"):
-        return f"input check ({row['status']})"
-    if row.get("status") in ("failed", "timeout"):
-        return f"worker/pool ({row['status']})"
-    if a.id.startswith(("test-", "meta-", "duplicate", "extra")):
-        return "nbgrader sanitize"
-    return "no effect on the score"
+        return "(honest: no flag)" if not row.get("flags") else "FLAGGED: " + "; ".join(
+            row["flags"])
+    return guard_of(a.id) + (f"; flagged by {', '.join(found)}" if found else "")
 
 
 def test_zz_print_the_table(run, capsys, tmp_path_factory):
+    assert all(guard_of(a) != "?" for a in run.attacks), "an attack without its defence"
     lines = ["| attack | threat | outcome (score/honest status) | defence that caught it |",
              "|---|---|---|---|"]
     for a in run.attacks.values():
@@ -666,3 +707,123 @@ def test_huge_files_are_left_out_of_the_prepared_copy(run):
     if "huge-file" not in run.attacks:
         pytest.skip("not selected (ATTACKS)")
     assert not (run.course / "autograded" / "huge-file" / A1 / "data.bin").exists()
+
+
+# ----------------------------------------------------------------------------- fast checks
+# (no grading run: the scan, the copy check and the tripwires on their own)
+def _answer_notebook(code: str, gid: str = "neuron"):
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell(code)
+    cell.metadata["nbgrader"] = {"solution": True, "grade": False, "locked": False,
+                                 "grade_id": gid}
+    nb.cells = [cell]
+    return nb
+
+
+def test_the_scan_flags_nothing_in_the_model_solutions_and_the_variants():
+    from autograde.review import copy_findings, scan_code, scan_notebook
+    from autograde.variants import load_variants
+
+    flagged = []
+    for path in sorted((ROOT / "source").glob("*/*.ipynb")):
+        nb = nbformat.read(path, as_version=4)
+        flagged += scan_notebook(nb, path.stem) + copy_findings(nb, path.stem)
+    for assignment in sorted(p.name for p in (ROOT / "source").iterdir() if p.is_dir()):
+        for v in load_variants(ROOT, assignment):
+            flagged += [f"{v.id}: {t}" for _, t in scan_code(v.code)]
+            flagged += copy_findings(_answer_notebook(v.code, v.cell), v.id)
+    for code in (HONEST_CLASS, HONEST_VECTORIZE, HONEST_IO):
+        flagged += [t for _, t in scan_code(code)]
+    assert flagged == []
+
+
+@pytest.mark.parametrize("code, expected", [
+    ("get_ipython().input_transformers_post.append(f)", "input transformer"),
+    ("ip = get_ipython()\nip.ast_transformers.append(t)", "AST transformer"),
+    ("from IPython import get_ipython as g\ng().set_custom_exc((Exception,), h)",
+     "custom exception handler"),
+    ("get_ipython().showtraceback = lambda *a: None", "showtraceback"),
+    ("setattr(get_ipython(), 'run_cell', f)", "run_cell"),
+    ("import numpy as n\nn.allclose = lambda *a, **k: True", "numpy.allclose"),
+    ("np.testing.assert_allclose = print", "numpy.testing.assert_allclose"),
+    ("import builtins\nbuiltins.print = len", "builtins"),
+    ("from dlkit import grading as g\ng.check_function = None", "dlkit.grading.check_function"),
+    ("import sys\nsys.modules['dlkit.grading'] = object()", "sys.modules"),
+    ("class A:\n    def __eq__(self, o):\n        return True", "always returns True"),
+    ("import os\nif 'NBGRADER_EXECUTION' in os.environ: pass", "NBGRADER_EXECUTION"),
+    ("import os\nx = os.getenv('CI')", "environment variable CI"),
+    ("import ctypes", "ctypes"),
+    ("import signal\nsignal.signal(2, 1)", "signal handling"),
+    ("import sys\nsys.exit()", "exits the kernel"),
+    ("import os as o\no._exit(1)", "exits the kernel"),
+    ("import subprocess\nsubprocess.run(['ls'])", "processes"),
+    ("!ls /", "processes or shell commands"),
+    ("import socket\nsocket.create_connection(('h', 1))", "network"),
+    ("open('/etc/passwd', 'w')", "outside the submission's folder"),
+    ("open('../other/x.ipynb', 'a')", "outside the submission's folder"),
+    ("from pathlib import Path\nPath.home().joinpath('.bashrc').write_text('x')", "outside"),
+    ("import shutil\nshutil.rmtree('/srv/course')", "outside"),
+    ("exec(code)", "computed argument"),
+    ("exec('import numpy\\nnumpy.isclose = 1')", "inside exec"),
+    ("__import__(name)", "computed argument"),
+    ("import gc\ngc.get_referrers(x)", "get_referrers"),
+    ("import sys\nf = sys._getframe(1)", "sys._getframe"),
+    ("import inspect\ninspect.stack()", "inspect.stack"),
+    ("def f():\n    return f.__code__", "code objects"),
+    ("import dlkit.grading\ndlkit.grading.check_value = None", "dlkit.grading.check_value"),
+    ("from dlkit._arrays import as_float", "private"),
+    ("%%bash\nrm -rf /", "shell commands (%bash)"),
+    ("def f(:\n    os._exit(1)", "does not parse"),
+])
+def test_the_scan_names_what_hostile_code_does(code, expected):
+    from autograde.review import scan_notebook
+
+    flags = scan_notebook(_answer_notebook(code), "neurons")
+    assert any(expected in f for f in flags), flags
+    assert all(f.startswith("neurons: cell neuron, line ") for f in flags), flags
+
+
+def test_a_verbatim_copy_of_dlkit_is_flagged_and_the_model_solution_is_not():
+    from autograde.review import copy_findings
+
+    flags = copy_findings(_answer_notebook(_copied_neuron()), "neurons")
+    assert any("near-copy of dlkit.nn.neuron" in f for f in flags)
+    assert any("private helper" in f for f in flags)
+    assert copy_findings(_answer_notebook(SOLVED_NEURON), "neurons") == []
+
+
+def test_tripwires_catch_a_kernel_that_hides_failures_and_are_removed():
+    from autograde import integrity
+
+    release = nbformat.read(ROOT / "release" / A1 / "neurons.ipynb", as_version=4)
+    armed, wires = integrity.arm(release)
+    assert len(armed.cells) > len(release.cells)
+    kinds = {what for what in wires.must_fail.values()}
+    assert len(kinds) == integrity.CANARY_KINDS, "every kind of canary is planted"
+    armed2, _ = integrity.arm(release)
+    assert [c.source for c in armed.cells] != [c.source for c in armed2.cells], "random per run"
+
+    def executed(hide: bool):
+        nb = copy.deepcopy(armed)
+        for i, cell in enumerate(nb.cells):
+            if cell.cell_type != "code":
+                continue
+            cell.execution_count = i + 1
+            if i in wires.must_fail and not hide:
+                cell.outputs = [nbformat.v4.new_output("error", ename="CheckFailed",
+                                                       evalue="x", traceback=[])]
+            if i in wires.token:
+                cell.outputs = [nbformat.v4.new_output("stream", name="stdout",
+                                                       text=f"\u2713 {wires.token[i]}\n")]
+            if i == wires.probe_end:
+                cell.outputs = [nbformat.v4.new_output(
+                    "stream", name="stdout",
+                    text=f"AUTOGRADE-INTEGRITY {wires.probe_token} []\n")]
+        return nbformat.writes(nb)
+
+    result = {}
+    honest = nbformat.reads(integrity.disarm(executed(False), wires, result), as_version=4)
+    assert result == {"tampered": [], "integrity": []}
+    assert [c.source for c in honest.cells] == [c.source for c in release.cells]
+    integrity.disarm(executed(True), wires, result)
+    assert len(result["tampered"]) == len(wires.must_fail)
