@@ -29,6 +29,7 @@ cannot be trusted (the grader fails it and flags it for a look).
 from __future__ import annotations
 
 import json
+import re
 import secrets
 from dataclasses import dataclass, field
 
@@ -319,8 +320,20 @@ def disarm(output: str, wires: Tripwires, result: dict) -> str:
     if len(nb.cells) >= max(wires.indices, default=-1) + 1:
         nb.cells = keep
     result["tampered"], result["integrity"] = tampered, probe
+    if result.get("error"):
+        result["error"] = _renumber(result["error"], wires)
     nb.metadata["autograde"] = {"tampered": tampered, "integrity": probe}
     return nbformat.writes(nb)
+
+
+def _renumber(text: str, wires: Tripwires) -> str:
+    """Cell numbers in a worker's message, as in the notebook without the planted cells."""
+    def fix(m):
+        index = int(m.group(2)) - 1
+        if index in wires.indices:
+            return m.group(1) + "a check cell planted by the grader"
+        return m.group(1) + f"cell {index + 1 - sum(1 for i in wires.indices if i < index)}"
+    return re.sub(r"(\(|running |^)cell (\d+)", fix, text)
 
 
 def pop_findings(nb) -> dict:

@@ -439,6 +439,16 @@ class _Scanner(ast.NodeVisitor):
                 else:
                     self.note(node, f"{'replaces' if fn == 'setattr' else 'deletes'} "
                                     f"{base}.{name} with {fn} (monkeypatching)")
+        if fn == "getattr" and len(args) > 1:
+            base = self.resolve(args[0]) or ""
+            literal = isinstance(args[1], ast.Constant)
+            if base == "get_ipython()" or self._is_ipython(args[0]):
+                if literal:
+                    self._ipython_attr(node, str(args[1].value))
+                else:
+                    self.note(node, "looks up an attribute of IPython by a computed name")
+            elif not literal and base.split(".")[0] in PROTECTED + ("__builtins__",):
+                self.note(node, f"looks up an attribute of {base} by a computed name")
         if fn in EXITS or fn.startswith("os.kill"):
             self.note(node, f"exits the kernel ({fn})" if "kill" not in fn and fn != "os.system"
                       else ("runs shell commands (os.system)" if fn == "os.system"
@@ -537,6 +547,9 @@ class _Scanner(ast.NodeVisitor):
     def visit_Subscript(self, node):
         if self.resolve(node.value) == "os.environ" and isinstance(node.ctx, ast.Load):
             self._env(node, node.slice)
+        if isinstance(node.value, ast.Call) and self.resolve(node.value.func) in (
+                "globals", "vars", "builtins.vars") and not isinstance(node.slice, ast.Constant):
+            self.note(node, "looks up a global name computed at run time")
         self.generic_visit(node)
 
     def visit_Compare(self, node):
@@ -627,14 +640,25 @@ def _strip_docstrings(tree):
     return tree
 
 
-def _shape(fn: ast.FunctionDef) -> str:
-    """The function's body as a normalised AST dump (no docstring, no argument names)."""
+def _shape(fn: ast.FunctionDef) -> tuple[str, ...]:
+    """The function's body as a sequence of tokens: node types, names and constants
+    in tree order, docstrings left out."""
     fn = _strip_docstrings(ast.parse(ast.unparse(fn))).body[0]
-    return ast.dump(ast.Module(body=fn.body, type_ignores=[]), annotate_fields=False)
+    out = []
+    for stmt in fn.body:
+        for node in ast.walk(stmt):
+            out.append(type(node).__name__)
+            for attr in ("id", "attr", "arg", "name"):
+                value = getattr(node, attr, None)
+                if isinstance(value, str):
+                    out.append(value)
+            if isinstance(node, ast.Constant):
+                out.append(repr(node.value)[:40])
+    return tuple(out)
 
 
 @lru_cache(maxsize=1)
-def dlkit_functions() -> dict[str, tuple[str, int, set[str]]]:
+def dlkit_functions() -> dict[str, tuple[tuple[str, ...], int, set[str]]]:
     """qualified name -> (normalised body, size in AST nodes, long string constants)."""
     import dlkit
 
@@ -662,17 +686,20 @@ DLKIT_PRIVATE = {"as_float", "out", "check_same_shape", "_reduce", "_check_targe
                  "_as_labels"}
 COPY_RATIO = 0.98      # normalised bodies at least this similar ...
 COPY_MIN_NODES = 80    # ... and at least this large count as a copy (the model
-#                        solutions reach 91% on short functions: see copy_findings)
+#                        solutions reach 86% on short functions: see copy_findings)
 
 
 def copy_findings(nb, name: str) -> list[str]:
     """Answer functions that carry what only a copy of dlkit's source would.
 
-    The instructor's own solutions are short numpy code, unlike dlkit's
-    functions (which coerce and validate their inputs through private
-    helpers and raise dlkit's own messages), so three things give a copy
-    away: a body near-identical to a dlkit function's (above a minimum size),
-    dlkit's error messages verbatim, and calls to dlkit's private helpers.
+    Measured first: the instructor's own solutions in source/ come within
+    86% of dlkit's token sequence (sigmoid, elu_derivative, the perceptron's
+    lecture_output), so similarity alone cannot tell an honest answer from a
+    copy. Only what a copy would carry counts: a body essentially identical
+    (98%) to a dlkit function's and large (80+ nodes, beyond any textbook
+    one-liner), dlkit's own error messages verbatim, and calls to dlkit's
+    private helpers (``as_float``, ``out``: an answer has no reason to know
+    them).
     """
     flags = []
     refs = dlkit_functions()
@@ -700,8 +727,12 @@ def copy_findings(nb, name: str) -> list[str]:
                 if common and not shared:
                     shared, best_s = common, qual
                 if size >= COPY_MIN_NODES and ref_size >= COPY_MIN_NODES \
-                        and abs(len(ref_body) - len(body)) < 0.3 * len(ref_body):
-                    r = difflib.SequenceMatcher(None, body, ref_body, autojunk=False).ratio()
+                        and abs(len(ref_body) - len(body)) <= (1 - COPY_RATIO) * len(ref_body):
+                    matcher = difflib.SequenceMatcher(None, body, ref_body, autojunk=False)
+                    if matcher.real_quick_ratio() < COPY_RATIO \
+                            or matcher.quick_ratio() < COPY_RATIO:
+                        continue
+                    r = matcher.ratio()
                     if r > ratio:
                         best, ratio = qual, r
             if ratio >= COPY_RATIO:

@@ -294,7 +294,10 @@ def _run_guarded(fn: Callable, case: Case, forbidden: Sequence[Callable],
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
             with forbid_calls(*forbidden) as seen, _substituted(fn, uses):
                 try:
-                    with _time_limit(time_limit):
+                    # numpy's default error handling, whatever np.seterr said before
+                    # (the student's own np.errstate inside the function still applies)
+                    with _time_limit(time_limit), _errstate(divide="warn", over="warn",
+                                                            invalid="warn", under="ignore"):
                         outcome.value = fn(*args, **kwargs)
                 except _TimeLimit:
                     outcome.timed_out = True

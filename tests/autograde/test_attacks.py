@@ -774,6 +774,10 @@ def test_the_scan_flags_nothing_in_the_model_solutions_and_the_variants():
     ("from dlkit._arrays import as_float", "private"),
     ("%%bash\nrm -rf /", "shell commands (%bash)"),
     ("def f(:\n    os._exit(1)", "does not parse"),
+    ("ip = get_ipython()\ngetattr(ip, 'input_' + 'transformers_post').append(f)",
+     "computed name"),
+    ("getattr(get_ipython(), 'ast_transformers').append(t)", "AST transformer"),
+    ("globals()['get_' + 'ipython']().events", "computed at run time"),
 ])
 def test_the_scan_names_what_hostile_code_does(code, expected):
     from autograde.review import scan_notebook
@@ -827,3 +831,13 @@ def test_tripwires_catch_a_kernel_that_hides_failures_and_are_removed():
     assert [c.source for c in honest.cells] == [c.source for c in release.cells]
     integrity.disarm(executed(True), wires, result)
     assert len(result["tampered"]) == len(wires.must_fail)
+
+
+def test_worker_messages_number_cells_as_the_student_sees_them():
+    from autograde.integrity import Tripwires, _renumber
+
+    wires = Tripwires(sources={0: "", 5: "", 9: ""})
+    assert _renumber("the kernel died while running cell neuron (cell 12): x", wires) == \
+        "the kernel died while running cell neuron (cell 9): x"
+    assert _renumber("the kernel died while running cell 6: x", wires) == \
+        "the kernel died while running a check cell planted by the grader: x"

@@ -256,3 +256,22 @@ def test_a_huge_result_is_not_copied_and_fails_on_its_shape():
     big = np.broadcast_to(np.float64(1.0), (20_000_000,))
     with pytest.raises(CheckFailed, match="shape is wrong"):
         grading.check_value("z", big, np.ones(3))
+
+
+def test_silencing_numpy_globally_does_not_hide_a_warning():
+    def naive(x):
+        return 1 / (1 + np.exp(-np.asarray(x, dtype=float)))
+
+    old = np.seterr(all="ignore")
+    try:
+        err = failure(naive)
+    finally:
+        np.seterr(**old)
+    assert "printed a warning" in err.title
+
+    def careful(x):
+        x = np.asarray(x, dtype=float)
+        with np.errstate(over="ignore"):
+            return 1 / (1 + np.exp(-x))
+
+    grading.check_function(careful, ref.sigmoid, grading.elementwise_cases(1), quiet=True)
