@@ -29,6 +29,7 @@ import html
 import inspect
 import json
 import os
+import re
 import socket
 import sqlite3
 import subprocess
@@ -587,7 +588,9 @@ def run(tmp_path_factory) -> AttackRun:
     if (course / "reports" / f"{A1}.json").exists():
         rows = {s["student"]: s for s in json.loads(
             (course / "reports" / f"{A1}.json").read_text())["students"]}
-        page = html.unescape((course / "reports" / "index.html").read_text())
+        # the page's text, as a browser shows it
+        page = html.unescape(re.sub(r"<[^>]+>", "", (course / "reports" / "index.html")
+                                    .read_text()))
     log_path = course / "reports" / "grading" / f"{A1}.json"
     log = json.loads(log_path.read_text()) if log_path.exists() else {}
     assert grade.returncode == 0, f"grade failed:\n{grade.stdout[-2000:]}\n{grade.stderr[-3000:]}"
@@ -632,6 +635,9 @@ def test_attack(attack_id, run):
     for flag in flags:
         assert _readable(flag), f"unreadable flag: {flag!r}"
         assert flag in run.page, f"flag missing from reports/index.html: {flag!r}"
+    for d in row.get("defences", []):
+        assert d["reason"] in flags and d["defence"], d
+        assert f"{d['reason']} [{d['defence']}]" in run.page, "the HTML names each defence"
     if attack.must_flag:
         assert flags, f"{attack_id} inflates its score unless caught, and was not flagged"
     assert row["score"] <= attack.honest or flags, (
