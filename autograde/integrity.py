@@ -28,6 +28,7 @@ cannot be trusted (the grader fails it and flags it for a look).
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 import secrets
@@ -115,6 +116,43 @@ def _canary(kind: int) -> tuple[str, str]:
     return "\n".join(lines), body[1]
 
 
+def _mirrors(source: str) -> list[tuple[str, str]]:
+    """Canaries that repeat a test cell's own checks (the same function and the same
+    student names) with a random wrong expectation: a transformer that recognises
+    test cells by what they check cannot spare them, and an honest kernel fails
+    them whatever the student wrote (a wrong value, a wrong call, a NameError)."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return []
+    out, seen = [], set()
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                and node.func.attr in ("check_function", "check_value", "check_choices")
+                and node.args):
+            continue
+        def text(n):   # as the test cell writes it (quotes, spacing)
+            return ast.get_source_segment(source, n) or ast.unparse(n)
+
+        func, first = text(node.func), text(node.args[0])
+        second = text(node.args[1]) if len(node.args) > 1 else "None"
+        if (func, first) in seen or len(first) > 200 or len(second) > 200:
+            continue
+        seen.add((func, first))
+        a, b = _two_different()
+        label, token = secrets.choice(_LABELS), secrets.token_hex(4)
+        if node.func.attr == "check_function":
+            src = (f"{func}({first}, None, [\n"
+                   f'    Case(({a!r},), {{}}, "{label}", expected={b!r}),\n'
+                   "], time_limit=2)")
+        elif node.func.attr == "check_value":
+            src = f"{func}({first}, {second}, {b!r})"
+        else:
+            src = f'{func}({first}, {second}, {{0: "{token}"}}, choices=["{token}"])'
+        out.append((src, f"a repeat of the test's {node.func.attr}({first}, ...)"))
+    return out[:2]
+
+
 def _token_cell() -> tuple[str, str]:
     token = secrets.token_hex(8)
     name = secrets.choice(_NAMES)
@@ -197,6 +235,8 @@ def arm(nb) -> tuple[nbformat.NotebookNode, Tripwires]:
     for i, kind in zip(tests, kinds, strict=False):
         src, what = _canary(kind)
         plan.append((i, "must_fail", src, what))
+        for src, what in _mirrors(nb.cells[i].source):
+            plan.append((i, "must_fail", src, what))
     last = max(tests) if tests else len(nb.cells) - 1
     src, token = _token_cell()
     plan.append((last, "token", src, token))

@@ -78,6 +78,8 @@ GUARDS = {   # attack id prefix -> the defence expected to hold, whatever gets f
     "duplicate": "metadata restored: the last copy of each grade id is graded",
     "extra-graded": "unknown grading metadata dropped before sanitize",
     "input-transformer": "tripwires: notebook failed, not graded",
+    "selective-transformer": "tripwires repeating the tests' own checks: notebook failed",
+    "obfuscated-transformer": "tripwires repeating the tests' own checks: notebook failed",
     "run-cell": "tripwires: notebook failed, not graded",
     "dlkit-grading": "tripwires: notebook failed, not graded",
     "sys-modules": "tripwires: notebook failed, not graded",
@@ -335,6 +337,26 @@ def attacks(ctx) -> list[Attack]:
                     "else lines\n"
                     "get_ipython().input_transformers_post.append(_skip)\n",
                must_flag=True),
+        Attack("selective-transformer", "kernel: input transformer that empties only the "
+               "cells that check the student's functions", 2,
+               code="import re as _re\n"
+                    "def _only_tests(lines):\n"
+                    "    text = ''.join(lines)\n"
+                    "    hit = _re.search(r'check_function\\((neuron|dense_forward|forward_pass|"
+                    "is_linear)\\b', text)\n"
+                    "    return ['pass\\n'] if hit else lines\n"
+                    "get_ipython().input_transformers_post.append(_only_tests)\n",
+               must_flag=True),
+        Attack("obfuscated-transformer", "kernel: the selective transformer hidden in "
+               "exec(bytes.fromhex(...))", 2,
+               code="exec(bytes.fromhex(" + repr((
+                   b"import re\n"
+                   b"def _t(lines):\n"
+                   b"    hit = re.search(r'check_function\\((neuron|dense_forward|forward_pass|"
+                   b"is_linear)\\b', ''.join(lines))\n"
+                   b"    return ['pass\\n'] if hit else lines\n"
+                   b"getattr(get_ipython(), 'input_transformers_' + 'post').append(_t)\n"
+               ).hex()) + ").decode())\n", must_flag=True),
         Attack("custom-exc", "kernel: custom exception handler swallows failures", 2,
                code="get_ipython().set_custom_exc((BaseException,), "
                     "lambda self, etype, value, tb, tb_offset=None: None)\n",
@@ -808,8 +830,10 @@ def test_tripwires_catch_a_kernel_that_hides_failures_and_are_removed():
     release = nbformat.read(ROOT / "release" / A1 / "neurons.ipynb", as_version=4)
     armed, wires = integrity.arm(release)
     assert len(armed.cells) > len(release.cells)
-    kinds = {what for what in wires.must_fail.values()}
+    kinds = {what for what in wires.must_fail.values() if not what.startswith("a repeat")}
     assert len(kinds) == integrity.CANARY_KINDS, "every kind of canary is planted"
+    repeats = [w for w in wires.must_fail.values() if w.startswith("a repeat")]
+    assert any("check_function(neuron," in w for w in repeats), "tests' own checks repeated"
     armed2, _ = integrity.arm(release)
     assert [c.source for c in armed.cells] != [c.source for c in armed2.cells], "random per run"
 
