@@ -123,6 +123,11 @@ c.ClassGrader.memory_limit_mb = 4096
 # Largest file a kernel may write (MiB).
 c.ClassGrader.file_limit_mb = 200
 
+# Largest notebook file graded, in MiB: a larger one is 'invalid' before
+# nbgrader parses it; other huge files in a submission are left out of the
+# kernel's folder and flagged.
+c.ClassGrader.notebook_limit_mb = 20
+
 # Each kernel runs in a sandbox (autograde/sandbox.py): its own mount,
 # network, pid, ipc and uts namespaces; no network at all; a read-only view of
 # the machine in which the course root (but the packages installed from it,
