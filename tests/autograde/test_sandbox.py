@@ -184,18 +184,29 @@ def test_the_kernel_has_no_network(kernel):
     assert "no connection" in out and "no dns" in out, out
 
 
+def _under_tmp(path) -> set[str]:
+    """The folder directly in /tmp that holds ``path``, if it is under /tmp."""
+    parts = Path(os.path.realpath(path)).parts
+    return {parts[2]} if len(parts) > 2 and parts[1] == "tmp" else set()
+
+
 def test_the_kernel_gets_a_minimal_environment_and_a_private_tmp(kernel):
-    out = kernel.run("""
+    with tempfile.NamedTemporaryFile(dir="/tmp", prefix="grader-secret-") as marker:
+        out = kernel.run("""
         import os, sys
         print(sorted(os.environ))
         print('HOME', os.environ['HOME'] == os.getcwd(), os.environ.get('NBGRADER_EXECUTION'))
         print('TMP', os.listdir('/tmp'))
         print('PATHS', [p for p in sys.path])
-    """)
+        """)
     assert "SECRET_TOKEN" not in out and "hunter2" not in out, out
     assert "HOME True autograde" in out
-    tmp = out.split("TMP ")[1].splitlines()[0]
-    assert eval(tmp) == [os.path.basename(kernel.workdir)], "other tmp files are visible"
+    seen = set(eval(out.split("TMP ")[1].splitlines()[0]))
+    assert os.path.basename(marker.name) not in seen, "the grader's /tmp is visible"
+    # the workdir, and where the course's Python and dlkit are brought back
+    # read-only when the checkout itself lives under /tmp (as in CI's clone)
+    allowed = {os.path.basename(kernel.workdir)} | _under_tmp(ROOT) | _under_tmp(sys.prefix)
+    assert seen <= allowed, f"other tmp files are visible: {sorted(seen - allowed)}"
     paths = eval(out.split("PATHS ")[1].splitlines()[0])
     assert not any(p.startswith(str(ROOT / "tests")) or p == str(ROOT) for p in paths), paths
 

@@ -10,6 +10,7 @@ slider position (nbgrader zeroes a cell that writes to stderr).
 """
 
 import asyncio
+import threading
 import warnings
 
 import matplotlib
@@ -379,6 +380,29 @@ def test_playground_network_and_training_controls():
     assert np.isfinite(ex.state["train_loss"])
 
 
+def in_a_fresh_thread(fn):
+    """Run ``fn()`` in a new thread and re-raise what it raised.
+
+    A thread starts with no event loop, whatever the test process runs on
+    its main thread (Playwright's sync API, from the browser tests sharing
+    this pytest worker, keeps one running there).
+    """
+    failure = []
+
+    def target():
+        try:
+            fn()
+        except BaseException as exc:  # noqa: BLE001 - handed back to the test
+            failure.append(exc)
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    thread.join(timeout=60)
+    assert not thread.is_alive(), f"{fn.__name__} did not finish within 60 s"
+    if failure:
+        raise failure[0]
+
+
 def test_playground_trains_in_the_background_and_pauses():
     async def scenario():
         ex = widgets.playground()
@@ -402,14 +426,17 @@ def test_playground_trains_in_the_background_and_pauses():
         await asyncio.sleep(0.2)
         assert ex.trainer.steps == stopped
 
-    asyncio.run(scenario())
+    in_a_fresh_thread(lambda: asyncio.run(scenario()))
 
 
 def test_playground_without_an_event_loop_explains_itself():
-    ex = widgets.playground()
-    ex.controls["play"].value = True
-    assert ex.controls["play"].value is False and ex.task is None
-    assert "event loop" in ex.readout.value
+    def scenario():
+        ex = widgets.playground()
+        ex.controls["play"].value = True
+        assert ex.controls["play"].value is False and ex.task is None
+        assert "event loop" in ex.readout.value
+
+    in_a_fresh_thread(scenario)
 
 
 # ---------------------------------------------------------------- backprop stepper
