@@ -361,12 +361,12 @@ def disarm(output: str, wires: Tripwires, result: dict) -> str:
         nb.cells = keep
     result["tampered"], result["integrity"] = tampered, probe
     if result.get("error"):
-        result["error"] = _renumber(result["error"], wires)
+        result["error"] = renumber(result["error"], wires)
     nb.metadata["autograde"] = {"tampered": tampered, "integrity": probe}
     return nbformat.writes(nb)
 
 
-def _renumber(text: str, wires: Tripwires) -> str:
+def renumber(text: str, wires: Tripwires) -> str:
     """Cell numbers in a worker's message, as in the notebook without the planted cells."""
     def fix(m):
         index = int(m.group(2)) - 1

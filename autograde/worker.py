@@ -167,6 +167,7 @@ def run_job(job: dict, exporter, execute, workdir: str) -> dict:
     start = time.perf_counter()
     result = {"event": "done", "id": job["id"], "status": STATUS_OK, "error": None,
               "cell_timeouts": [], "seconds": 0.0}
+    tripwires = None
     try:
         nb = nbformat.read(job["notebook"], as_version=nbformat.NO_CONVERT)
         nb, tripwires = integrity.arm(nb)   # canaries and probe, checked by disarm
@@ -200,9 +201,11 @@ def run_job(job: dict, exporter, execute, workdir: str) -> dict:
         timed_out = _timed_out_cells(partial) if partial is not None else []
         where = f"cell {timed_out[0]}" if timed_out else \
             _cell_name(partial, getattr(execute, "current", None))
-        result.update(status=STATUS_UNRESPONSIVE,
-                      error=f"{where} ran past the per-cell time limit and the kernel did not "
-                            "respond to the interrupt")
+        error = f"{where} ran past the per-cell time limit and the kernel did not " \
+                "respond to the interrupt"
+        # numbered as the student sees the notebook, without the planted cells
+        result.update(status=STATUS_UNRESPONSIVE, error=integrity.renumber(error, tripwires)
+                      if tripwires is not None else error)
     except Exception as exc:  # a broken notebook or a bug: report it, never crash the worker
         result.update(status=STATUS_ERROR,
                       error=f"{type(exc).__name__}: {exc}".strip()[:2000],

@@ -864,10 +864,10 @@ def test_tripwires_catch_a_kernel_that_hides_failures_and_are_removed():
 
 
 def test_worker_messages_number_cells_as_the_student_sees_them():
-    from autograde.integrity import Tripwires, _renumber
+    from autograde.integrity import Tripwires, renumber
 
     wires = Tripwires(sources={0: "", 5: "", 9: ""})
-    assert _renumber("the kernel died while running cell neuron (cell 12): x", wires) == \
+    assert renumber("the kernel died while running cell neuron (cell 12): x", wires) == \
         "the kernel died while running cell neuron (cell 9): x"
-    assert _renumber("the kernel died while running cell 6: x", wires) == \
+    assert renumber("the kernel died while running cell 6: x", wires) == \
         "the kernel died while running a check cell planted by the grader: x"
