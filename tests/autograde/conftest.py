@@ -30,6 +30,16 @@ def autograde(course: Path, *args: str, check: bool = True) -> subprocess.Comple
     return proc
 
 
+
+def alive(pid: int) -> bool:
+    """Whether a process runs (a zombie waiting for its parent does not count)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
 @dataclass
 class DemoRun:
     course: Path

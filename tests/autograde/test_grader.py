@@ -6,14 +6,13 @@ import json
 import os
 import shutil
 import subprocess
-from pathlib import Path
 
 import nbformat
 import pytest
 
 from tests.course.harness import copy_course
 
-from .conftest import BIN, autograde
+from .conftest import BIN, alive, autograde
 
 pytestmark = pytest.mark.xdist_group("autograde-a1")
 A1 = "a1-neurons"
@@ -75,15 +74,6 @@ def test_grading_again_skips_graded_work_and_force_changes_nothing(graded_twice)
     assert summary(json.loads(log_path.read_text())) == summary(log)
 
 
-def _alive(pid: int) -> bool:
-    """Whether a process runs (a zombie waiting for its parent does not count)."""
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"
-
-
 IGNORE_INTERRUPTS = "import signal, time\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\n"
 
 
@@ -119,7 +109,7 @@ def test_a_runaway_kernel_is_killed_by_the_wall_clock_and_the_batch_finishes(run
     assert log["ada"]["status"] == "graded"
     assert "1 graded, 1 timeout" in proc.stdout
     kernel = int((runaway_class / "zed.pid").read_text())
-    assert not _alive(kernel), "the runaway kernel is still running"
+    assert not alive(kernel), "the runaway kernel is still running"
 
 
 def test_a_kernel_that_ignores_the_interrupt_is_reported_with_its_cell(runaway_class):

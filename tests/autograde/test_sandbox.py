@@ -30,7 +30,7 @@ import pytest
 from autograde import sandbox
 from tests.course.harness import copy_course
 
-from .conftest import autograde
+from .conftest import alive, autograde
 
 ROOT = Path(__file__).resolve().parents[2]
 A1 = "a1-neurons"
@@ -266,14 +266,6 @@ def _descendants(pid: int) -> set[int]:
     return out
 
 
-def _alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"
-
-
 FLOOD = """
     import subprocess, os
     started, error = [], None
@@ -299,9 +291,9 @@ def _flood_is_bounded_and_killed(k: Kernel, limit: int) -> None:
     assert len(tree) >= started
     os.killpg(k.pid, signal.SIGKILL)   # what the pool does on a wall-clock timeout
     deadline = time.monotonic() + 10
-    while any(_alive(p) for p in tree) and time.monotonic() < deadline:
+    while any(alive(p) for p in tree) and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert not [p for p in tree if _alive(p)], "processes of the killed kernel survive"
+    assert not [p for p in tree if alive(p)], "processes of the killed kernel survive"
 
 
 def test_a_fork_flood_stops_at_the_process_limit_and_dies_with_the_kernel(course):
