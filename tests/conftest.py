@@ -6,6 +6,8 @@ in bench/, never asserted here.
 """
 
 import os
+import time
+from pathlib import Path
 
 from hypothesis import HealthCheck, settings
 
@@ -17,3 +19,23 @@ settings.register_profile(
     "ci", parent=settings.get_profile("default"), derandomize=True, print_blob=True,
 )
 settings.load_profile("ci" if os.environ.get("CI") else "default")
+
+
+# ----------------------------------------------------------------- the attack table
+# tests/autograde/test_attacks.py writes its table (attack, outcome, defence)
+# to reports/attacks.md; the run's summary prints it, also under xdist, whose
+# workers' own output never reaches the terminal.
+ATTACK_TABLE = Path(__file__).resolve().parents[1] / "reports" / "attacks.md"
+_started = time.time()
+
+
+def pytest_terminal_summary(terminalreporter):
+    if hasattr(terminalreporter.config, "workerinput"):
+        return   # an xdist worker: the controller prints it
+    try:
+        fresh = ATTACK_TABLE.stat().st_mtime >= _started
+    except OSError:
+        return
+    if fresh:
+        terminalreporter.section("grading integrity: attacks and the defences that caught them")
+        terminalreporter.write(ATTACK_TABLE.read_text(encoding="utf-8"))

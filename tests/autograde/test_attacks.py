@@ -17,8 +17,9 @@ the attack. Everything is graded in ONE ``autograde grade`` run, then
   listener on 127.0.0.1 that nobody may reach; the gradebook passes SQLite's
   integrity check and the honest controls keep their full marks.
 
-The last test prints the table: attack | outcome | defence that caught it
-(also written to reports/attacks.md in the course copy).
+The last test writes the table, attack | outcome | defence that caught it,
+to reports/attacks.md (in the repository and in the course copy); the test
+run's summary prints it (tests/conftest.py).
 """
 
 from __future__ import annotations
@@ -33,7 +34,6 @@ import re
 import socket
 import sqlite3
 import subprocess
-import sys
 import threading
 import uuid
 from dataclasses import dataclass, field
@@ -715,7 +715,7 @@ def _caught_by(run: AttackRun, a: Attack) -> str:
     return guard_of(a.id) + (f"; flagged by {', '.join(found)}" if found else "")
 
 
-def test_zz_print_the_table(run, capsys, tmp_path_factory):
+def test_zz_print_the_table(run):
     assert all(guard_of(a) != "?" for a in run.attacks), "an attack without its defence"
     lines = ["| attack | threat | outcome (score/honest status) | defence that caught it |",
              "|---|---|---|---|"]
@@ -725,10 +725,9 @@ def test_zz_print_the_table(run, capsys, tmp_path_factory):
     lines.append(f"graded {len(run.attacks)} submissions in one run: {run.seconds:.0f} s")
     table = "\n".join(lines)
     (run.course / "reports" / "attacks.md").write_text(table + "\n")
-    (ROOT / "tests").exists() and (tmp_path_factory.getbasetemp() / "attacks.md").write_text(
-        table + "\n")
-    with capsys.disabled():
-        sys.stdout.write("\n" + table + "\n")
+    # for the run's summary (tests/conftest.py prints it, with or without xdist)
+    (ROOT / "reports").mkdir(exist_ok=True)
+    (ROOT / "reports" / "attacks.md").write_text(table + "\n")
 
 
 def test_huge_files_are_left_out_of_the_prepared_copy(run):
