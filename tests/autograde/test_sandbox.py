@@ -381,6 +381,11 @@ def _visible_to_others(paths) -> list[tuple[str, str]]:
 def test_a_non_root_grader_gets_the_sandbox_through_a_user_namespace(tmp_path):
     """As uid 65534: the kernel cannot write the grader's own files and the flood is bounded."""
     base = Path(tempfile.mkdtemp(prefix="sandbox-nonroot-"))
+    # a checkout in a folder closed to others (`mktemp -d` makes them 0700):
+    # let the non-root user read through it for the test, as an instructor's own
+    # checkout would be; restored below
+    root_mode = ROOT.stat().st_mode
+    ROOT.chmod(root_mode | stat.S_IROTH | stat.S_IXOTH)
     try:
         course = fake_course(base)
         subprocess.run(["chown", "-R", "65534:65534", str(base)], check=True)
@@ -408,6 +413,7 @@ def test_a_non_root_grader_gets_the_sandbox_through_a_user_namespace(tmp_path):
         assert "WROTE" not in proc.stdout and "refused" in proc.stdout
         assert (course / "gradebook.db").read_text() == "GRADEBOOK"
     finally:
+        ROOT.chmod(stat.S_IMODE(root_mode))
         shutil.rmtree(base, ignore_errors=True)
 
 
