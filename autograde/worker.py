@@ -182,7 +182,7 @@ def run_job(job: dict, exporter, execute, workdir: str) -> dict:
         result["skipped_files"] = sandbox.populate_workdir(
             os.path.dirname(job["notebook"]), workdir, sandbox.kernel_ids(sandbox.from_env()))
         try:
-            output, _ = exporter.from_notebook_node(nb, resources=resources)
+            output = _execute(exporter, nb, resources)
         except DeadKernelError:
             # keep the cells that ran, for the record, and say where it died
             partial = getattr(execute, "nb", None) if execute is not None else None
@@ -212,6 +212,26 @@ def run_job(job: dict, exporter, execute, workdir: str) -> dict:
                       traceback=traceback.format_exc()[-4000:])
     result["seconds"] = round(time.perf_counter() - start, 3)
     return result
+
+
+#: How a kernel that never came up fails in jupyter_client: before any student
+#: code ran, so it is the machine's fault (with TCP, another process can take a
+#: port between jupyter_client choosing it and the kernel binding it).
+KERNEL_START_FAILED = "Kernel died before replying to kernel_info"
+START_ATTEMPTS = 3
+
+
+def _execute(exporter, nb, resources) -> str:
+    """Run the exporter on ``nb`` (on a copy); retry when the kernel never came up."""
+    for attempt in range(1, START_ATTEMPTS + 1):
+        try:
+            output, _ = exporter.from_notebook_node(nb, resources=resources)
+            return output
+        except RuntimeError as exc:
+            if KERNEL_START_FAILED not in str(exc) or attempt == START_ATTEMPTS:
+                raise
+            time.sleep(0.5 * attempt)
+    raise AssertionError("unreachable")
 
 
 def _cell_name(nb, index) -> str:

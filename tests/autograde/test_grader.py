@@ -10,6 +10,7 @@ import subprocess
 import nbformat
 import pytest
 
+from autograde import worker
 from tests.course.harness import copy_course
 
 from .conftest import BIN, alive, autograde
@@ -135,3 +136,30 @@ def test_the_demo_class_is_built_reproducibly(a1_course, tmp_path):
     for path in a1_course.glob(f"submitted/*/{A1}/*"):
         twin = other / path.relative_to(a1_course)
         assert twin.read_bytes() == path.read_bytes(), f"{path.relative_to(a1_course)} differs"
+
+
+class _FlakyStart:
+    """An exporter whose kernel fails to come up ``failures`` times, then runs."""
+
+    def __init__(self, failures: int, message: str = worker.KERNEL_START_FAILED):
+        self.failures, self.message, self.calls = failures, message, 0
+
+    def from_notebook_node(self, nb, resources=None):
+        self.calls += 1
+        if self.calls <= self.failures:
+            raise RuntimeError(self.message)
+        return "executed", resources
+
+
+def test_a_kernel_that_never_came_up_is_started_again(monkeypatch):
+    monkeypatch.setattr(worker.time, "sleep", lambda s: None)
+    flaky = _FlakyStart(worker.START_ATTEMPTS - 1)
+    assert worker._execute(flaky, {}, {}) == "executed"
+    assert flaky.calls == worker.START_ATTEMPTS
+    # it gives up after START_ATTEMPTS, and never retries what student code did
+    with pytest.raises(RuntimeError, match="kernel_info"):
+        worker._execute(_FlakyStart(worker.START_ATTEMPTS), {}, {})
+    once = _FlakyStart(1, "Kernel died")
+    with pytest.raises(RuntimeError, match="Kernel died"):
+        worker._execute(once, {}, {})
+    assert once.calls == 1
