@@ -393,7 +393,6 @@ class ClassGrader(Autograde):
         """Flags from the worker's checks (tripwires, integrity probe, files the sandbox
         left out); True when the kernel hid a failing check."""
         job, found = result.job, {}
-        extra = dict(getattr(result, "extra", None) or {})
         if job.output.exists():
             try:
                 nb = nbformat.read(job.output, as_version=4)
@@ -407,7 +406,7 @@ class ClassGrader(Autograde):
                                      "trusted")
         for reason in found.get("integrity", []):
             outcome.flag("integrity-probe", f"{job.notebook_id}: {reason}")
-        skipped = getattr(result, "skipped_files", None) or extra.get("skipped_files") or []
+        skipped = result.skipped_files
         if skipped:
             outcome.flag("sandbox", f"{job.notebook_id}: file(s) beside the notebook that would "
                                     "replace a module were not given to the kernel: "
