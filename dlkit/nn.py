@@ -39,7 +39,7 @@ __all__ = [
     "neuron", "dense_forward", "dense_backward",
     "Dense", "Sequential", "MLP", "SGD",
     "fit", "predict", "predict_proba", "predict_classes", "accuracy",
-    "DEFAULT_SEED", "init_std",
+    "DEFAULT_SEED", "init_std", "to_state", "from_state",
 ]
 
 #: Seed used when a layer is built with ``rng=None``, so results are reproducible.
@@ -397,6 +397,68 @@ def MLP(sizes, activation="relu", output_activation=None, rng=0) -> Sequential:
         Dense(n_in, n_out, output_activation if i == last else activation, rng=gen)
         for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:], strict=False))
     ])
+
+
+# ---------------------------------------------------------------- state
+def to_state(model) -> dict:
+    """A :class:`Dense` or :class:`Sequential` of Dense layers as plain data.
+
+    The state holds what the model computes with and nothing else: per
+    layer its activation's name, whether it has a bias, and copies of ``W``
+    (D, H) and ``b`` (H,). :func:`from_state` builds the same model back;
+    the grader uses the pair to take a model a student trained out of their
+    kernel as data.
+
+    Returns
+    -------
+    dict
+        ``{"layers": [{"activation": str, "bias": bool, "W": ndarray, "b": ndarray}, ...],
+        "sequential": bool}``
+
+    Raises
+    ------
+    TypeError
+        For anything else (a layer that is not a Dense, for one).
+    """
+    layers = model.layers if isinstance(model, Sequential) else [model]
+    if not all(type(layer) is Dense for layer in layers):
+        raise TypeError("to_state takes a Dense layer or a Sequential of Dense layers")
+    return {"sequential": isinstance(model, Sequential),
+            "layers": [{"activation": layer.activation.name, "bias": layer.bias,
+                        "W": np.array(layer.W, dtype=float), "b": np.array(layer.b, dtype=float)}
+                       for layer in layers]}
+
+
+def from_state(state) -> Dense | Sequential:
+    """The model :func:`to_state` described, checked entry by entry.
+
+    Raises
+    ------
+    ValueError or TypeError
+        Naming the layer and the entry that is malformed (an unknown
+        activation, ``W`` not 2-D, ``b`` not of shape (H,), widths that do
+        not chain).
+    """
+    if not isinstance(state, dict) or not isinstance(state.get("layers"), list) \
+            or not state["layers"] or len(state["layers"]) > 1000:
+        raise TypeError("a model state is a dict with a non-empty list of layers")
+    layers = []
+    for i, entry in enumerate(state["layers"]):
+        if not isinstance(entry, dict):
+            raise TypeError(f"layer {i} of the state is not a dict")
+        W, b = as_float(entry.get("W"), f"layer {i} W"), as_float(entry.get("b"), f"layer {i} b")
+        if W.ndim != 2 or W.size == 0:
+            raise ValueError(f"layer {i}: W must be a 2-D array (D, H), got shape {W.shape}")
+        if b.shape != (W.shape[1],):
+            raise ValueError(f"layer {i}: b must have shape ({W.shape[1]},), got {b.shape}")
+        if layers and layers[-1].n_out != W.shape[0]:
+            raise ValueError(f"layer {i} takes {W.shape[0]} inputs but layer {i - 1} gives "
+                             f"{layers[-1].n_out}")
+        layer = Dense(W.shape[0], W.shape[1], entry.get("activation"),
+                      bias=bool(entry.get("bias", True)))
+        layer.W[...], layer.b[...] = W, b
+        layers.append(layer)
+    return Sequential(*layers) if state.get("sequential", True) or len(layers) > 1 else layers[0]
 
 
 # ---------------------------------------------------------------- SGD
