@@ -40,7 +40,7 @@ from nbgrader.converters import Autograde
 from nbgrader.converters.base import BaseConverter
 from traitlets import Enum, Float, Integer, List, Unicode, default
 
-from autograde import integrity, sandbox
+from autograde import integrity, sandbox, withheld
 from autograde.pool import STATUS_TIMEOUT, Job, WorkerPool
 from autograde.progress import Progress
 from autograde.review import review_findings
@@ -129,8 +129,11 @@ class ClassGrader(Autograde):
              "directories, the gradebook, /home, /root, /run and /srv are always hidden).",
     ).tag(config=True)
 
-    def _sandbox_settings(self) -> dict:
-        """The kernels' sandbox for this run (probed once; see autograde/sandbox.py)."""
+    def _sandbox_settings(self, views: dict) -> dict:
+        """The kernels' sandbox for this run (probed once; see autograde/sandbox.py).
+
+        ``views``: assignment -> the folder of its dlkit view (autograde/withheld.py).
+        """
         cd, root = self.coursedir, self.coursedir.root
         hide = [os.path.join(root, d) for d in (cd.submitted_directory, cd.autograded_directory,
                                                cd.feedback_directory, cd.source_directory,
@@ -144,7 +147,8 @@ class ClassGrader(Autograde):
         cpu = int(self.notebook_timeout * max(1, _cores())) + 60 if self.notebook_timeout else 0
         return sandbox.settings(self.sandbox, course_root=root, hide=hide,
                                 memory_mb=self.memory_limit_mb, file_mb=self.file_limit_mb,
-                                process_limit=self.process_limit, cpu_seconds=cpu, log=self.log)
+                                process_limit=self.process_limit, cpu_seconds=cpu, views=views,
+                                log=self.log)
 
     log_directory = Unicode(
         "reports/grading",
@@ -184,11 +188,16 @@ class ClassGrader(Autograde):
         self._scratch = Path(tempfile.mkdtemp(prefix="autograde-run-"))
         self.log_dir.mkdir(parents=True, exist_ok=True)
 
-        submissions = [self._parse(path) for path in sorted(self.assignments)]
+        # assignment by assignment: a worker's next kernel is started early for the
+        # assignment it is grading (each assignment's kernels get their own dlkit view)
+        submissions = sorted((self._parse(path) for path in self.assignments),
+                             key=lambda s: (s[1], s[0]))
         self._note_missing(submissions)
+        views = {a: str(withheld.build_view(self.coursedir.root, a, self._scratch / "views" / a))
+                 for a in sorted({a for _, a, _ in submissions})}
         pool = WorkerPool(self.coursedir.root, min(self.jobs, len(submissions)) or 1,
                           self.notebook_timeout, self.memory_limit_mb, self.file_limit_mb,
-                          self.log_dir / "workers", sandbox=self._sandbox_settings())
+                          self.log_dir / "workers", sandbox=self._sandbox_settings(views))
         # fork the workers first: they start kernels while submissions are prepared
         pool.start(*build_preprocessors(self))
         progress = Progress(sum(len(nbs) for _, _, nbs in submissions),
@@ -354,18 +363,7 @@ class ClassGrader(Autograde):
         job = result.job
         outcome.seconds += result.seconds
         outcome.notebooks[job.notebook_id] = result.status
-        tampered = self._worker_findings(outcome, result)
-        if tampered and result.status == "ok":
-            keep = self.log_dir / job.assignment / job.student
-            keep.mkdir(parents=True, exist_ok=True)
-            shutil.move(job.output, keep / f"{job.notebook_id}.ipynb")
-            outcome.notebooks[job.notebook_id] = "tampered"
-            outcome.status = FAILED
-            outcome.reason = (f"{job.notebook_id}: the kernel hid a failing check, so no test "
-                              "result from this notebook can be trusted; not graded (grade it "
-                              "by hand; the executed notebook is in "
-                              f"{keep.relative_to(self.coursedir.root)})")
-            return
+        self._worker_findings(outcome, result)
         if result.cell_timeouts:
             outcome.status = TIMEOUT
             outcome.reason = (f"{job.notebook_id}: cell(s) {', '.join(result.cell_timeouts)} ran "
@@ -389,29 +387,13 @@ class ClassGrader(Autograde):
         finally:
             self._sanitizing = True
 
-    def _worker_findings(self, outcome: Outcome, result) -> bool:
-        """Flags from the worker's checks (tripwires, integrity probe, files the sandbox
-        left out); True when the kernel hid a failing check."""
-        job, found = result.job, {}
-        if job.output.exists():
-            try:
-                nb = nbformat.read(job.output, as_version=4)
-                found = integrity.pop_findings(nb)
-                nbformat.write(nb, job.output)
-            except Exception:
-                found = {}
-        for reason in found.get("tampered", []):
-            outcome.flag("tripwire", f"{job.notebook_id}: the kernel hid a failing check "
-                                     f"({reason}): test results from this notebook cannot be "
-                                     "trusted")
-        for reason in found.get("integrity", []):
-            outcome.flag("integrity-probe", f"{job.notebook_id}: {reason}")
+    def _worker_findings(self, outcome: Outcome, result) -> None:
+        """Flags from the worker: files the sandbox left out of the kernel's folder."""
         skipped = result.skipped_files
         if skipped:
-            outcome.flag("sandbox", f"{job.notebook_id}: file(s) beside the notebook that would "
-                                    "replace a module were not given to the kernel: "
+            outcome.flag("sandbox", f"{result.job.notebook_id}: file(s) beside the notebook that "
+                                    "would replace a module were not given to the kernel: "
                                     + ", ".join(sorted(map(str, skipped))))
-        return bool(found.get("tampered"))
 
     def _finish(self, outcome: Outcome) -> None:
         student, assignment = outcome.student, outcome.assignment

@@ -58,6 +58,8 @@ UID_BASE = 1_000_000_000          # kernel uid = UID_BASE + the worker's pid (as
 SCRIPT = os.path.abspath(__file__)
 
 # what a kernel keeps of the grader's environment (everything else is dropped)
+HOME_NAME = ".autograde-home"    # the kernel's fresh HOME, made in its workdir by the launcher
+ASSIGNMENT_VAR = "AUTOGRADE_ASSIGNMENT"   # set by the worker: which dlkit view a kernel gets
 KEEP_ENV = ("PATH", "LANG", "LANGUAGE", "TZ", "TERM", "MPLBACKEND", "PYTHONHASHSEED",
             "JPY_PARENT_PID", "JPY_SESSION_NAME",
             "PYTHONDONTWRITEBYTECODE", "PYTHONUNBUFFERED", "PYTHONIOENCODING")
@@ -83,7 +85,7 @@ class SandboxUnavailable(RuntimeError):
 
 # --------------------------------------------------------------------- grader side
 def settings(mode: str, *, course_root: str, hide=(), memory_mb: int = 0, file_mb: int = 0,
-             process_limit: int = 0, cpu_seconds: int = 0, log=None) -> dict:
+             process_limit: int = 0, cpu_seconds: int = 0, views=None, log=None) -> dict:
     """The sandbox settings for a grading run; ``mode`` is auto, on or off.
 
     ``hide``: more paths the kernels must not see (nbgrader's directories,
@@ -93,12 +95,14 @@ def settings(mode: str, *, course_root: str, hide=(), memory_mb: int = 0, file_m
     """
     spec = {"namespaces": False, "userns": os.geteuid() != 0, "memory_mb": int(memory_mb),
             "file_mb": int(file_mb), "process_limit": int(process_limit),
-            "cpu_seconds": int(cpu_seconds), "uid_base": UID_BASE}
+            "cpu_seconds": int(cpu_seconds), "uid_base": UID_BASE,
+            "views": {a: os.path.realpath(v) for a, v in (views or {}).items()}}
     if mode == "off":
         return spec
     root = os.path.realpath(course_root)
     spec.update(namespaces=True, course_root=root,
-                hide=_minimal(p for p in (root, *hide, os.path.expanduser("~"), *HIDE_ALWAYS)
+                hide=_minimal(p for p in (root, *hide, os.path.expanduser("~"), *HIDE_ALWAYS,
+                                          *_course_packages())
                               if os.path.lexists(p) and os.path.realpath(p) != "/"),
                 keep=_minimal(_keep_paths(root)))
     problem = probe(spec)
@@ -115,7 +119,6 @@ def settings(mode: str, *, course_root: str, hide=(), memory_mb: int = 0, file_m
 
 def _keep_paths(course_root: str) -> list[str]:
     """What a kernel needs from under hidden paths: Python, and the course's installed packages."""
-    import importlib.util
     import site
     import sysconfig
 
@@ -124,33 +127,36 @@ def _keep_paths(course_root: str) -> list[str]:
              *(sysconfig.get_paths().get(k, "") for k in ("stdlib", "platstdlib", "purelib",
                                                            "platlib")),
              *site.getsitepackages()]
-    # packages installed in editable mode (dlkit, from the course root): the
-    # kernel imports them from where they are, the rest of the course root
-    # stays hidden
+    # packages installed in editable mode from elsewhere; the course's own
+    # (dlkit, autograde) are not: a kernel imports the assignment's dlkit view
+    # (autograde/withheld.py), which the worker puts first on its PYTHONPATH
+    ours = _course_packages()
     for site_dir in site.getsitepackages():
         paths += [p for p in _editable_paths(site_dir)
-                  if not _under(os.path.realpath(course_root), [os.path.realpath(p)])]
-    # (imported from a path entry that names the course root: not found
-    # through the current directory, which the kernel does not share)
-    saved = sys.path[:]
-    sys.path[:] = [p for p in sys.path if p and os.path.realpath(p) != os.getcwd()]
-    try:
-        for entry in sorted(os.listdir(course_root)):
-            name, ext = os.path.splitext(entry)
-            full = os.path.join(course_root, entry)
-            if not name.isidentifier() or not (
-                    ext == ".py" or os.path.isfile(os.path.join(full, "__init__.py"))):
-                continue
-            try:
-                spec = importlib.util.find_spec(name)
-            except (ImportError, ValueError):
-                continue
-            origin = getattr(spec, "origin", None) or ""
-            if origin and os.path.realpath(origin).startswith(os.path.realpath(full)):
-                paths.append(full)
-    finally:
-        sys.path[:] = saved
+                  if not _under(os.path.realpath(p), [os.path.realpath(course_root), *ours])
+                  and not _under(os.path.realpath(course_root), [os.path.realpath(p)])]
     return [os.path.realpath(p) for p in paths if p and os.path.exists(p)]
+
+
+def _course_packages() -> list[str]:
+    """Where the real dlkit and autograde live, and the course checkout that holds them
+    when installed in editable mode (its source/ has the model solutions): hidden from
+    kernels wherever they are, whichever course root is being graded."""
+    import importlib.util
+
+    out = []
+    for name in ("dlkit", "autograde"):
+        try:
+            spec = importlib.util.find_spec(name)
+        except (ImportError, ValueError):
+            continue
+        for loc in (spec.submodule_search_locations or []) if spec else []:
+            loc = os.path.realpath(loc)
+            out.append(loc)
+            checkout = os.path.dirname(loc)
+            if os.path.exists(os.path.join(checkout, "nbgrader_config.py")):
+                out.append(checkout)
+    return out
 
 
 def _editable_paths(site_dir: str) -> list[str]:
@@ -263,7 +269,7 @@ def populate_workdir(src: str, workdir: str, ids: tuple[int, int] | None = None)
         return skipped
     for name in entries:
         path = os.path.join(src, name)
-        if name.endswith(".ipynb") or name in (".ipynb_checkpoints", "__pycache__") \
+        if name.endswith(".ipynb") or name in (".ipynb_checkpoints", "__pycache__", HOME_NAME) \
                 or os.path.islink(path):
             continue
         why = _shadows(name, path)
@@ -342,8 +348,12 @@ def kernel_manager_class():
             _sandbox = None
 
             async def _async_pre_start_kernel(self, **kw):
-                self._sandbox = from_env()
-                if self._sandbox and self._sandbox.get("namespaces"):
+                self._sandbox = spec = from_env()
+                if spec:   # the assignment's dlkit, and nothing of the real one
+                    view = spec.get("views", {}).get(os.environ.get(ASSIGNMENT_VAR, ""))
+                    self._sandbox = spec = dict(spec, view=view, keep=[
+                        *spec.get("keep", []), *([view] if view else [])])
+                if spec and spec.get("namespaces"):
                     # no network inside: ZeroMQ over socket files in the workdir
                     cwd = os.path.realpath(kw.get("cwd") or os.getcwd())
                     self.transport = "ipc"
@@ -513,9 +523,36 @@ def kernel_env(spec: dict, env=None) -> dict:
     """The kernel's whole environment: what it needs, nothing of the grader's secrets."""
     env = os.environ if env is None else env
     out = {k: v for k, v in env.items() if k in KEEP_ENV or k.startswith("LC_")}
-    out.update(HOME=spec["workdir"], NBGRADER_EXECUTION="autograde", PYTHONNOUSERSITE="1")
+    out.update(NBGRADER_EXECUTION="autograde", PYTHONNOUSERSITE="1")
     out.setdefault("PATH", os.defpath)
     return out
+
+
+def _fresh_home(spec: dict, env: dict) -> None:
+    """A new, empty HOME (and IPython, Jupyter, matplotlib folders) for the kernel.
+
+    It is the grader's, made here just before the kernel starts: nothing
+    handed in beside the notebook (``.ipython/profile_default/startup/``)
+    runs at start-up. The assignment's dlkit view comes first on the path.
+    """
+    home = os.path.join(spec["workdir"], HOME_NAME)
+    if os.path.lexists(home):
+        if os.path.isdir(home) and not os.path.islink(home):
+            shutil.rmtree(home)
+        else:
+            os.unlink(home)
+    os.mkdir(home, 0o700)
+    if spec.get("ids"):
+        os.chown(home, *spec["ids"])
+    for key in ("PYTHONPATH", "PYTHONSTARTUP", "PYTHONHOME", "JUPYTER_PATH",
+                "JUPYTER_CONFIG_PATH", "IPYTHON_DIR"):
+        env.pop(key, None)
+    env.update(HOME=home, IPYTHONDIR=os.path.join(home, ".ipython"),
+               JUPYTER_CONFIG_DIR=os.path.join(home, ".jupyter"),
+               JUPYTER_DATA_DIR=os.path.join(home, ".local", "share", "jupyter"),
+               MPLCONFIGDIR=os.path.join(home, ".config", "matplotlib"))
+    if spec.get("view"):
+        env["PYTHONPATH"] = spec["view"]
 
 
 def main(argv: list[str]) -> int:
@@ -525,14 +562,16 @@ def main(argv: list[str]) -> int:
         return 2
     spec, kernel = json.loads(argv[1]), argv[3:]
     env = dict(os.environ)
-    if spec.get("namespaces"):
-        try:
+    try:
+        if spec.get("namespaces"):
             os.chdir(_build_view(spec))
+            env = kernel_env(spec)
+        _fresh_home(spec, env)
+        if spec.get("namespaces"):
             _drop_privileges(spec)
-        except OSError as exc:
-            print(f"autograde sandbox: {exc}", file=sys.stderr)
-            return 70
-        env = kernel_env(spec)
+    except OSError as exc:
+        print(f"autograde sandbox: {exc}", file=sys.stderr)
+        return 70
     _set_limits(spec)
     try:
         os.execvpe(kernel[0], kernel, env)

@@ -45,7 +45,9 @@ import traceback
 from jupyter_core.utils import run_sync
 from nbgrader.preprocessors import Execute, SaveAutoGrades
 
-from autograde import integrity, sandbox
+from autograde import sandbox
+from autograde.bridge import Bridge, KernelDied, KernelUnresponsive
+from autograde.trusted import BOTH, STUDENT, TrustedCells, cell_role
 
 STATUS_OK = "ok"            # executed (cells may have failed: that is grading's business)
 STATUS_DEAD = "dead"        # the kernel died (os._exit, segfault, out of memory)
@@ -87,11 +89,21 @@ def _default_converter(course_root: str):
 
 
 class PrestartingExecute(Execute):
-    """nbgrader's Execute (and its configuration) that can run on a kernel started early."""
+    """nbgrader's Execute (and its configuration), split at the trust boundary.
+
+    Answer cells and the student's own cells run in the student's kernel,
+    as nbclient runs them; locked setup cells run there and in the trusted
+    process; test cells run only in the trusted process
+    (:mod:`autograde.trusted`), which calls the student's functions through
+    :class:`autograde.bridge.Bridge`. The kernel can be started early, for
+    the next notebook, while the parent saves the previous one.
+    """
 
     next_km = None
+    next_assignment = None
     emit = None   # set by serve(): how to tell the parent about a kernel's pid
     current = None   # index of the cell being executed, to say where things went wrong
+    trusted = None   # the notebook's TrustedCells, once its first cell runs
 
     def __init__(self, **kw):
         # every kernel, prestarted or not, starts through the sandbox's launcher
@@ -100,14 +112,36 @@ class PrestartingExecute(Execute):
 
     def preprocess_cell(self, cell, resources, index):
         self.current = index
-        return super().preprocess_cell(cell, resources, index)
+        if self.trusted is None:   # before the notebook's first cell: the messenger
+            bridge = Bridge(self.km, call_limit=self.timeout or 60)
+            self.trusted = TrustedCells(bridge)
+            bridge.install()
+        role = cell_role(cell)
+        if role == STUDENT:
+            return super().preprocess_cell(cell, resources, index)
+        if role == BOTH:
+            result = super().preprocess_cell(cell, resources, index)
+            self._trusted_run(self.trusted.run_setup, cell)
+            return result
+        cell.outputs = self._trusted_run(self.trusted.run, cell)
+        cell.execution_count = self.trusted.count
+        return cell, resources
 
-    def prestart(self, cwd: str) -> None:
-        """Start the kernel for the next notebook now, in ``cwd``."""
+    def _trusted_run(self, run, cell):
+        from nbclient.exceptions import DeadKernelError
+
+        try:
+            return run(cell)
+        except KernelDied as exc:
+            raise DeadKernelError(str(exc)) from None
+
+    def prestart(self, cwd: str, assignment: str | None) -> None:
+        """Start the kernel for the next notebook (of ``assignment``) now, in ``cwd``."""
         km = self.kernel_manager_class(kernel_name=self.kernel_name or "python3",
                                        config=self.config)
+        km.assignment = assignment
         run_sync(km.start_kernel)(extra_arguments=list(self.extra_arguments), cwd=cwd)
-        self.next_km = km
+        self.next_km, self.next_assignment = km, assignment
         self._tell(km)
 
     def discard(self) -> None:
@@ -117,14 +151,19 @@ class PrestartingExecute(Execute):
 
     def preprocess(self, nb, resources=None, km=None):
         wanted = nb.metadata.get("kernelspec", {}).get("name") or self.kernel_name
+        assignment = (resources or {}).get("nbgrader", {}).get("assignment")
         if km is None and self.next_km is not None:
-            if not wanted or self.next_km.kernel_name == wanted:
+            if (not wanted or self.next_km.kernel_name == wanted) \
+                    and self.next_assignment == assignment:
                 km, self.next_km = self.next_km, None
             else:
                 self.discard()
+        self.trusted = None
         try:
             return super().preprocess(nb, resources, km=km)
         finally:
+            if self.trusted is not None:
+                self.trusted.bridge.close()
             if km is not None:   # ours, not nbclient's: shut it down ourselves
                 if getattr(self, "kc", None) is not None:
                     self.kc.stop_channels()
@@ -134,6 +173,10 @@ class PrestartingExecute(Execute):
     async def async_start_new_kernel(self, **kwargs):
         await super().async_start_new_kernel(**kwargs)
         self._tell(self.km)
+
+    # nbclient binds its synchronous wrapper to its own coroutine: rebind it to ours,
+    # so a kernel nbclient starts is reported to the pool too
+    start_new_kernel = run_sync(async_start_new_kernel)
 
     def _tell(self, km) -> None:
         if self.emit is not None:
@@ -154,9 +197,11 @@ def _shutdown(km) -> None:
         pass
 
 
-def _prepare_environment(workdir: str) -> None:
+def _prepare_environment(workdir: str, assignment: str | None = None) -> None:
     os.environ["HOME"] = workdir
     os.environ["NBGRADER_EXECUTION"] = "autograde"
+    if assignment:   # which dlkit view the next kernel gets (autograde/sandbox.py)
+        os.environ[sandbox.ASSIGNMENT_VAR] = assignment
 
 
 def run_job(job: dict, exporter, execute, workdir: str) -> dict:
@@ -167,17 +212,15 @@ def run_job(job: dict, exporter, execute, workdir: str) -> dict:
     start = time.perf_counter()
     result = {"event": "done", "id": job["id"], "status": STATUS_OK, "error": None,
               "cell_timeouts": [], "seconds": 0.0}
-    tripwires = None
     try:
         nb = nbformat.read(job["notebook"], as_version=nbformat.NO_CONVERT)
-        nb, tripwires = integrity.arm(nb)   # canaries and probe, checked by disarm
         resources = {
             "unique_key": job["notebook_id"],
             "metadata": {"path": workdir},
             "nbgrader": {"student": job["student"], "assignment": job["assignment"],
                          "notebook": job["notebook_id"], "db_url": job.get("db_url", "")},
         }
-        _prepare_environment(workdir)
+        _prepare_environment(workdir, job["assignment"])
         # the files beside the notebook, as nbgrader's own run would see them
         result["skipped_files"] = sandbox.populate_workdir(
             os.path.dirname(job["notebook"]), workdir, sandbox.kernel_ids(sandbox.from_env()))
@@ -192,20 +235,17 @@ def run_job(job: dict, exporter, execute, workdir: str) -> dict:
                           error=f"the kernel died while running {where}: the process exited "
                                 "(os._exit, a crash, or running out of memory)")
             output = nbformat.writes(partial)
-        output = integrity.disarm(output, tripwires, result)
         result["cell_timeouts"] = _timed_out_cells(nbformat.reads(output, as_version=4))
         with open(job["output"], "w", encoding="utf-8") as fh:
             fh.write(output)
-    except CellTimeoutError:
+    except (CellTimeoutError, KernelUnresponsive):
         partial = getattr(execute, "nb", None)
         timed_out = _timed_out_cells(partial) if partial is not None else []
         where = f"cell {timed_out[0]}" if timed_out else \
             _cell_name(partial, getattr(execute, "current", None))
-        error = f"{where} ran past the per-cell time limit and the kernel did not " \
-                "respond to the interrupt"
-        # numbered as the student sees the notebook, without the planted cells
-        result.update(status=STATUS_UNRESPONSIVE, error=integrity.renumber(error, tripwires)
-                      if tripwires is not None else error)
+        result.update(status=STATUS_UNRESPONSIVE,
+                      error=f"{where} ran past the per-cell time limit and the kernel did not "
+                            "respond to the interrupt")
     except Exception as exc:  # a broken notebook or a bug: report it, never crash the worker
         result.update(status=STATUS_ERROR,
                       error=f"{type(exc).__name__}: {exc}".strip()[:2000],
@@ -263,12 +303,13 @@ def serve(infile, outfile, exporter, execute, prestart: bool = True) -> None:
     emit({"event": "ready", "pid": os.getpid()})
     workdir = tempfile.mkdtemp(prefix="autograde-")
     can_prestart = prestart and hasattr(execute, "prestart")
+    assignment = None   # the last job's: the next one is most likely of the same
     try:
         while True:
-            if can_prestart and execute.next_km is None:
+            if can_prestart and execute.next_km is None and assignment is not None:
                 try:
-                    _prepare_environment(workdir)
-                    execute.prestart(workdir)
+                    _prepare_environment(workdir, assignment)
+                    execute.prestart(workdir, assignment)
                 except Exception:
                     can_prestart = False   # fall back to nbclient starting kernels
             line = infile.readline()
@@ -277,6 +318,7 @@ def serve(infile, outfile, exporter, execute, prestart: bool = True) -> None:
             job = json.loads(line)
             if job.get("quit"):
                 break
+            assignment = job.get("assignment")
             emit(run_job(job, exporter, execute, workdir))
             shutil.rmtree(workdir, ignore_errors=True)
             workdir = tempfile.mkdtemp(prefix="autograde-")

@@ -69,6 +69,7 @@ class Kernel:
         self.workdir = workdir
         saved = os.environ.get(sandbox.ENV_VAR)
         os.environ[sandbox.ENV_VAR] = json.dumps(spec)
+        os.environ[sandbox.ASSIGNMENT_VAR] = A1   # as the worker says which view a kernel gets
         try:
             km_class = PrestartingExecute().kernel_manager_class
             self.km = km_class(kernel_name="python3")
@@ -109,11 +110,23 @@ def course(tmp_path_factory):
     return fake_course(tmp_path_factory.mktemp("sandbox"))
 
 
+_VIEWS: dict[str, str] = {}
+
+
+def a1_view() -> str:
+    """a1-neurons' dlkit view (autograde/withheld.py), built once for these tests."""
+    if A1 not in _VIEWS:
+        from autograde import withheld
+
+        _VIEWS[A1] = str(withheld.build_view(ROOT, A1, tempfile.mkdtemp(prefix="view-")))
+    return _VIEWS[A1]
+
+
 def make_spec(course: Path, **kw) -> dict:
     opts = dict(memory_mb=2048, file_mb=50, process_limit=64, cpu_seconds=600)
     opts.update(kw)
     spec = sandbox.settings("auto", course_root=str(course), hide=[str(course / "submitted")],
-                            **opts)
+                            views={A1: a1_view()}, **opts)
     _require(spec)
     return spec
 
@@ -195,20 +208,67 @@ def test_the_kernel_gets_a_minimal_environment_and_a_private_tmp(kernel):
         out = kernel.run("""
         import os, sys
         print(sorted(os.environ))
-        print('HOME', os.environ['HOME'] == os.getcwd(), os.environ.get('NBGRADER_EXECUTION'))
+        home = os.environ['HOME']
+        print('HOME', home == os.path.join(os.getcwd(), '.autograde-home'), os.listdir(home),
+              os.environ['IPYTHONDIR'].startswith(home), os.environ.get('NBGRADER_EXECUTION'))
         print('TMP', os.listdir('/tmp'))
         print('PATHS', [p for p in sys.path])
         """)
     assert "SECRET_TOKEN" not in out and "hunter2" not in out, out
-    assert "HOME True autograde" in out
+    # a fresh HOME of the grader's, with only what the kernel's start-up made in it
+    home = out.split("HOME ")[1].splitlines()[0]
+    assert home.startswith("True [") and home.endswith("] True autograde"), out
+    assert set(eval(home[len("True "):home.index("]") + 1])) <= {".ipython", ".cache",
+                                                                   ".config", ".local"}
     seen = set(eval(out.split("TMP ")[1].splitlines()[0]))
     assert os.path.basename(marker.name) not in seen, "the grader's /tmp is visible"
     # the workdir, and where the course's Python and dlkit are brought back
     # read-only when the checkout itself lives under /tmp (as in CI's clone)
-    allowed = {os.path.basename(kernel.workdir)} | _under_tmp(ROOT) | _under_tmp(sys.prefix)
+    allowed = {os.path.basename(kernel.workdir)} | _under_tmp(ROOT) | _under_tmp(sys.prefix) \
+        | _under_tmp(a1_view())
     assert seen <= allowed, f"other tmp files are visible: {sorted(seen - allowed)}"
     paths = eval(out.split("PATHS ")[1].splitlines()[0])
     assert not any(p.startswith(str(ROOT / "tests")) or p == str(ROOT) for p in paths), paths
+
+
+def test_the_kernel_imports_the_assignments_dlkit_view_and_cannot_read_the_real_one(kernel):
+    out = kernel.run(f"""
+        import os, dlkit, dlkit.nn
+        print('FILE', dlkit.__file__.startswith({a1_view()!r}))
+        try:
+            dlkit.nn.neuron([1.0], [2.0], 0.5); print('CALLED the reference')
+        except Exception as e:
+            print('WITHHELD', type(e).__name__, e)
+        print('RELU', float(dlkit.activations.relu(3.0)))   # what a1 builds on stays
+        for path in [{str(ROOT / 'dlkit' / 'nn.py')!r}, {str(ROOT / 'source')!r}]:
+            try:
+                print('READ', len(open(path).read()) if path.endswith('.py') else os.listdir(path))
+            except OSError as e:
+                print('refused', e.strerror)
+        import inspect
+        print('TEXT', 'np.dot' in inspect.getsource(dlkit.nn))
+    """)
+    assert "FILE True" in out, out
+    assert "WITHHELD WithheldError dlkit.nn.neuron is not available" in out, out
+    assert "RELU 3.0" in out, out
+    assert "READ" not in out and "CALLED" not in out and "ERROR" not in out, out
+    assert out.count("refused") == 2, out
+    assert "TEXT False" in out, "the withheld function's code is in the view"
+
+
+def test_startup_files_handed_in_beside_the_notebook_do_not_run(course):
+    workdir = tempfile.mkdtemp(prefix="autograde-")
+    for sub in (".ipython/profile_default/startup", ".autograde-home/.ipython/profile_default/"
+                "startup"):
+        (Path(workdir) / sub).mkdir(parents=True)
+        (Path(workdir) / sub / "00-cheat.py").write_text("CHEAT = 'ran at start-up'\n")
+    k = Kernel(make_spec(course), workdir)
+    try:
+        out = k.run("print('CHEAT' in globals())")
+    finally:
+        k.close()
+        shutil.rmtree(workdir, ignore_errors=True)
+    assert out.strip() == "False", out
 
 
 def test_the_kernel_can_write_its_workdir_and_use_numpy_dlkit_matplotlib(kernel):

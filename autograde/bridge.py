@@ -1,0 +1,364 @@
+"""The trusted side's line to a student's kernel: names, calls and callbacks as data.
+
+A :class:`Bridge` is opened on the kernel nbgrader's Execute started. It
+installs :mod:`autograde.agent` in the kernel (silently, before any cell)
+and then sends it requests as silent execute requests; the agent answers,
+and calls back into trusted functions, through input requests on the
+kernel's stdin channel. Everything that comes back is decoded by
+:mod:`autograde.wire` into plain data, a :class:`RemoteFunction` (a
+student's function, called through the bridge) or an :class:`Opaque`
+placeholder (an object that is not data). Nothing of the student's process
+is ever executed or unpickled here.
+
+Every request has a deadline. A call that overruns is interrupted (SIGINT
+to the kernel, as nbclient does for a cell); a kernel that does not answer
+the interrupt within :attr:`Bridge.grace` seconds makes the bridge
+*broken*: every later request fails at once with :class:`KernelUnresponsive`
+and the worker reports the notebook as it reports a kernel that ignored a
+cell's interrupt.
+"""
+
+from __future__ import annotations
+
+import base64
+import secrets
+import time
+
+from jupyter_client.blocking import BlockingKernelClient
+from jupyter_core.utils import run_sync
+
+from autograde import agent, wire
+
+
+class BridgeError(RuntimeError):
+    """The student's kernel did not answer as the agent would (replaced, removed, dead)."""
+
+
+class CallTimeout(TimeoutError):
+    """A call into the student's code ran past its time limit (and was interrupted)."""
+
+
+class KernelDied(BridgeError):
+    """The student's kernel died while the grader was asking it something."""
+
+
+class KernelUnresponsive(BridgeError):
+    """The kernel ignored the interrupt of a call that ran past its time limit."""
+
+
+class Opaque:
+    """A student's object that is not plain data: its type name and repr, nothing else."""
+
+    def __init__(self, type_name: str, text: str):
+        self.type_name, self.text = type_name, text
+
+    def __repr__(self):
+        return self.text
+
+    def __grading_describe__(self) -> str:
+        return f"{self.text} ({self.type_name})"
+
+
+class RemoteFunction:
+    """A student's function, living in the student's kernel, called with data.
+
+    Calling it runs the function there and returns its value as data; what
+    it printed is printed here, its warnings are written to stderr (as they
+    would be in the kernel) and its exceptions are raised here as the
+    built-in exception of the same name (``ValueError``), or RuntimeError.
+    Checks call :meth:`__grading_call__` instead (:mod:`dlkit.grading.remote`).
+    """
+
+    def __init__(self, bridge: Bridge, desc: dict):
+        self._bridge = bridge
+        self._handle = str(desc.get("$fn"))
+        self.__name__ = self.__qualname__ = str(desc.get("name") or "function")[:100]
+        params = desc.get("params")
+        self.__grading_params__ = [str(p) for p in params][:20] \
+            if isinstance(params, list) else []
+        self.__grading_source__ = str(desc.get("source") or "")
+
+    def __repr__(self):
+        return f"<your function {self.__name__}>"
+
+    def __call__(self, *args, **kwargs):
+        import sys
+
+        record = self.__grading_call__(args, kwargs, uses=None,
+                                       time_limit=self._bridge.call_limit)
+        if record["stdout"]:
+            sys.stdout.write(record["stdout"])
+        if record["stderr"]:
+            sys.stderr.write(record["stderr"])
+        for category, message in record["warnings"]:
+            sys.stderr.write(f"{category}: {message}\n")
+        if record["timed_out"]:
+            raise CallTimeout(f"{self.__name__} did not finish within "
+                              f"{self._bridge.call_limit:g} s")
+        if record["error"] is not None:
+            raise record["error"]
+        return record["value"]
+
+    def __grading_call__(self, args, kwargs, uses, time_limit) -> dict:
+        """Run the function in the student's kernel, guarded; the record of what happened.
+
+        Returns a dict with ``value``, ``error`` (an exception or None, with
+        ``autograde_where`` naming the student's line), ``timed_out``,
+        ``warnings`` (pairs of category name and message), ``stdout`` and
+        ``stderr``: the contract of :mod:`dlkit.grading.remote`.
+        """
+        return self._bridge.call(self._handle, args, kwargs, uses=uses, time_limit=time_limit)
+
+
+class Bridge:
+    """Requests to the agent in the kernel that ``km`` manages."""
+
+    #: seconds a kernel has to answer the interrupt of an overrunning call
+    grace = 5.0
+
+    def __init__(self, km, *, call_limit: float = 60.0):
+        self.km = km
+        self.call_limit = float(call_limit or 60.0)
+        self.broken: str | None = None
+        self.kc = BlockingKernelClient()
+        self.kc.load_connection_info(km.get_connection_info())
+        self.kc.start_channels(shell=True, iopub=False, stdin=True, hb=False, control=False)
+        self._callbacks: dict[str, object] = {}
+        self.requests = 0
+        self.seconds = 0.0
+
+    def close(self) -> None:
+        try:
+            self.kc.stop_channels()
+        except Exception:
+            pass
+
+    # ------------------------------------------------------------------ set-up
+    def install(self, timeout: float = 60.0) -> None:
+        """Put the agent in the kernel (a silent cell run before any of the notebook's)."""
+        reply = self._execute(agent.source(), time.monotonic() + timeout)
+        if reply.get("status") != "ok":
+            raise BridgeError("the grader's messenger could not be installed in the kernel: "
+                              f"{reply.get('ename')}: {reply.get('evalue')}")
+        if self.request({"op": "ping"}).get("pong") is not True:
+            raise BridgeError("the grader's messenger did not answer")
+
+    # ------------------------------------------------------------------ requests
+    def lookup(self, names) -> dict:
+        """name -> value (data, RemoteFunction or Opaque) for the names the student defined."""
+        names = [n for n in names if isinstance(n, str)]
+        if not names:
+            return {}
+        found = self.request({"op": "lookup", "names": names}).get("found")
+        return found if isinstance(found, dict) else {}
+
+    def push(self, values: dict) -> None:
+        """Define ``values`` (plain data) in the student's namespace."""
+        if values:
+            self.request({"op": "push", "values": values})
+
+    def call(self, handle: str, args, kwargs, *, uses=None, time_limit=None) -> dict:
+        """Run a student's function on data; the guarded record (see RemoteFunction)."""
+        limit = float(time_limit) if time_limit else self.call_limit
+        reply = self.request({"op": "call", "handle": handle, "args": list(args),
+                              "kwargs": dict(kwargs), "uses": dict(uses or {}),
+                              "time_limit": limit}, deadline=limit + self.grace)
+        record = {"value": None, "error": None, "timed_out": False, "warnings": [],
+                  "stdout": "", "stderr": ""}
+        if reply.get("timed_out") is True or reply.get("interrupted"):
+            record["timed_out"] = True
+            return record
+        record["value"] = reply.get("value")
+        record["error"] = _exception(reply.get("error"))
+        warn = reply.get("warnings")
+        record["warnings"] = [(str(w[0])[:100], str(w[1])[:500]) for w in warn
+                              if isinstance(w, (list, tuple)) and len(w) == 2][:20] \
+            if isinstance(warn, list) else []
+        for key in ("stdout", "stderr"):
+            text = reply.get(key)
+            record[key] = text[: agent.MAX_TEXT] if isinstance(text, str) else ""
+        return record
+
+    def request(self, payload: dict, deadline: float | None = None) -> dict:
+        """Send one request; its reply (a dict). Raises BridgeError subclasses."""
+        if self.broken:
+            raise (KernelDied if "died" in self.broken else KernelUnresponsive)(self.broken)
+        start = time.monotonic()
+        self.requests += 1
+        try:
+            text = wire.encode(payload, function=self._register)
+        except wire.WireError as exc:
+            raise BridgeError(f"the arguments cannot be sent: {exc}") from None
+        message = base64.b64encode(text.encode()).decode("ascii")
+        try:
+            replies = []
+            self._execute(f"__autograde__({message!r})",
+                          start + (deadline or self.call_limit + self.grace), replies)
+        finally:
+            self._callbacks.clear()
+            self.seconds += time.monotonic() - start
+        if not replies:
+            raise BridgeError("the grader's messenger in your kernel did not answer "
+                              "(was __autograde__ replaced or deleted?)")
+        reply = replies[-1]
+        if reply.get("interrupted"):
+            return reply
+        if "fail" in reply:
+            if str(reply["fail"]).startswith("KeyboardInterrupt"):
+                return {"interrupted": True}
+            raise BridgeError(f"the grader's messenger failed: {str(reply['fail'])[:300]}")
+        return reply
+
+    # ------------------------------------------------------------------ the protocol
+    def _execute(self, code: str, deadline: float, replies: list | None = None) -> dict:
+        """Run ``code`` silently; answer the agent's input requests until the reply."""
+        msg_id = self.kc.execute(code, silent=True, store_history=False, allow_stdin=True,
+                                 stop_on_error=False)
+        interrupted = False
+        try:
+            while True:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    if interrupted:
+                        self.broken = ("your kernel did not stop when the grader interrupted "
+                                       "a call that ran past its time limit")
+                        raise KernelUnresponsive(self.broken)
+                    self._interrupt()
+                    interrupted, deadline = True, time.monotonic() + self.grace
+                    if replies is not None:
+                        replies.append({"interrupted": True})
+                    continue
+                reply = self._poll(msg_id, min(remaining, 1.0), replies, interrupted)
+                if reply is not None and reply is not _QUIET:
+                    return reply
+                if reply is _QUIET and not self._alive():
+                    self.broken = "your kernel died (os._exit, a crash, or out of memory)"
+                    raise KernelDied(self.broken)
+        except BaseException:
+            if not interrupted and not self.broken and self._alive():
+                # stopped from here (the check's own time limit): stop the kernel too
+                self._interrupt()
+                self._drain(msg_id)
+            raise
+
+    def _poll(self, msg_id: str, timeout: float, replies, interrupted: bool) -> dict | None:
+        import zmq
+
+        poller = zmq.Poller()
+        poller.register(self.kc.shell_channel.socket, zmq.POLLIN)
+        poller.register(self.kc.stdin_channel.socket, zmq.POLLIN)
+        events = dict(poller.poll(timeout * 1000))
+        if not events:
+            return _QUIET
+        if self.kc.stdin_channel.socket in events:
+            msg = self.kc.stdin_channel.get_msg(timeout=0)
+            if msg["msg_type"] == "input_request":
+                self._answer(msg, replies, interrupted)
+        if self.kc.shell_channel.socket in events:
+            msg = self.kc.shell_channel.get_msg(timeout=0)
+            if msg.get("parent_header", {}).get("msg_id") == msg_id \
+                    and msg["msg_type"] == "execute_reply":
+                return msg["content"]
+        return None
+
+    def _answer(self, msg: dict, replies, interrupted: bool) -> None:
+        prompt = msg.get("content", {}).get("prompt", "")
+        prompt = prompt if isinstance(prompt, str) else ""
+        answer = ""
+        if prompt[:1] == "R" and replies is not None:
+            try:
+                reply = wire.decode(prompt[1:], function=self._remote, opaque=Opaque,
+                                    model=_model)
+            except wire.WireError as exc:
+                reply = {"fail": f"an unreadable reply ({exc})"}
+            replies.append(reply if isinstance(reply, dict) else {"fail": "a malformed reply"})
+        elif prompt[:1] == "C" and not interrupted:
+            answer = self._run_callback(prompt[1:])
+        # anything else: the student's own input() (answered with an empty line)
+        self.kc.input(answer)
+
+    def _run_callback(self, text: str) -> str:
+        """Call a trusted function the student's code asked for; the answer as JSON."""
+        try:
+            request = wire.decode(text, function=self._remote, opaque=Opaque, model=_model)
+            fn = self._callbacks[request["handle"]]
+            args, kwargs = request.get("args") or [], request.get("kwargs") or {}
+            if not isinstance(args, list) or not isinstance(kwargs, dict) or \
+                    not all(isinstance(k, str) for k in kwargs):
+                raise TypeError("malformed arguments")
+            value = fn(*args, **kwargs)
+            return wire.encode({"value": value}, function=self._register, model=_state)
+        except Exception as exc:
+            error = {"type": type(exc).__name__, "message": str(exc)[:2000]}
+            return wire.encode({"error": error})
+
+    def _register(self, fn) -> dict:
+        """A trusted callable sent to the student: a handle valid for this request only."""
+        handle = "t" + secrets.token_hex(8)
+        self._callbacks[handle] = fn
+        return {"$fn": handle, "name": str(getattr(fn, "__name__", "function"))[:100]}
+
+    def _remote(self, desc: dict) -> RemoteFunction:
+        return RemoteFunction(self, desc)
+
+    def _alive(self) -> bool:
+        try:
+            return bool(run_sync(self.km.is_alive)())
+        except Exception:
+            return False
+
+    def _interrupt(self) -> None:
+        try:
+            run_sync(self.km.interrupt_kernel)()
+        except Exception:
+            pass
+
+    def _drain(self, msg_id: str) -> None:
+        """After an interrupt: answer prompts until the execute reply (bounded)."""
+        end = time.monotonic() + self.grace
+        try:
+            while time.monotonic() < end:
+                if self._poll(msg_id, 0.2, None, True) not in (None, _QUIET):
+                    return
+        except Exception:
+            pass
+        self.broken = ("your kernel did not stop when the grader interrupted a call that ran "
+                       "past its time limit")
+
+
+_QUIET = {}   # _poll's answer when nothing arrived
+
+
+def _exception(error) -> BaseException | None:
+    """The student's exception, rebuilt here from its name and message (no object of theirs)."""
+    if not isinstance(error, dict):
+        return None
+    import builtins
+
+    name = str(error.get("type") or "Exception")[:100]
+    cls = getattr(builtins, name, None)
+    if not (isinstance(cls, type) and issubclass(cls, Exception)):
+        cls = type(name if name.isidentifier() else "StudentError", (RuntimeError,), {})
+    try:
+        exc = cls(str(error.get("message", ""))[:2000])
+    except Exception:
+        exc = RuntimeError(str(error.get("message", ""))[:2000])
+    where = error.get("where")
+    exc.autograde_where = str(where)[:500] if where else None
+    return exc
+
+
+def _model(state):
+    """A dlkit.nn model rebuilt here from a student's state (validated by dlkit)."""
+    import dlkit.nn
+
+    try:
+        return dlkit.nn.from_state(state)
+    except (TypeError, ValueError) as exc:
+        return Opaque("model", f"a dlkit.nn model that cannot be rebuilt ({exc})")
+
+
+def _state(obj):
+    import dlkit.nn
+
+    return dlkit.nn.to_state(obj) if type(obj).__module__ == "dlkit.nn" else None
