@@ -21,6 +21,7 @@ cell's interrupt.
 from __future__ import annotations
 
 import base64
+import math
 import secrets
 import time
 
@@ -107,7 +108,8 @@ class RemoteFunction:
         ``warnings`` (pairs of category name and message), ``stdout`` and
         ``stderr``: the contract of :mod:`dlkit.grading.remote`.
         """
-        return self._bridge.call(self._handle, args, kwargs, uses=uses, time_limit=time_limit)
+        return self._bridge.call(self._handle, args, kwargs, uses=uses, time_limit=time_limit,
+                                 name=self.__name__)
 
 
 class Bridge:
@@ -124,6 +126,10 @@ class Bridge:
         self.kc.load_connection_info(km.get_connection_info())
         self.kc.start_channels(shell=True, iopub=False, stdin=True, hb=False, control=False)
         self._callbacks: dict[str, object] = {}
+        self.ambient_uses: dict = {}   # a check's uses= on a test cell's own wrapper
+        self._lent: dict[int, str] = {}   # id of a uses= function -> the name it stands for
+        self._harvest: dict[str, set] = {}  # that name -> values the student passed to it
+        self.findings: list[str] = []     # for review: see _check_harvest
         self.requests = 0
         self.seconds = 0.0
 
@@ -157,11 +163,15 @@ class Bridge:
         if values:
             self.request({"op": "push", "values": values})
 
-    def call(self, handle: str, args, kwargs, *, uses=None, time_limit=None) -> dict:
+    def call(self, handle: str, args, kwargs, *, uses=None, time_limit=None,
+             name: str = "") -> dict:
         """Run a student's function on data; the guarded record (see RemoteFunction)."""
         limit = float(time_limit) if time_limit else self.call_limit
+        uses = {**self.ambient_uses, **(uses or {})}
+        self._lent.update({id(fn): lent for lent, fn in uses.items()})
+        self._check_harvest(name, args, kwargs)
         reply = self.request({"op": "call", "handle": handle, "args": list(args),
-                              "kwargs": dict(kwargs), "uses": dict(uses or {}),
+                              "kwargs": dict(kwargs), "uses": uses,
                               "time_limit": limit}, deadline=limit + self.grace)
         record = {"value": None, "error": None, "timed_out": False, "warnings": [],
                   "stdout": "", "stderr": ""}
@@ -286,11 +296,32 @@ class Bridge:
             if not isinstance(args, list) or not isinstance(kwargs, dict) or \
                     not all(isinstance(k, str) for k in kwargs):
                 raise TypeError("malformed arguments")
+            lent = self._lent.get(id(fn))
+            if lent is not None:
+                seen = self._harvest.setdefault(lent, set())
+                if len(seen) < HARVEST_CAP:
+                    seen.update(_telling_values(args, kwargs, HARVEST_CAP - len(seen)))
             value = fn(*args, **kwargs)
             return wire.encode({"value": value}, function=self._register, model=_state)
         except Exception as exc:
             error = {"type": type(exc).__name__, "message": str(exc)[:2000]}
             return wire.encode({"error": error})
+
+    def _check_harvest(self, name: str, args, kwargs) -> None:
+        """Flag a check of ``name`` on inputs the student's code earlier passed to the
+        correct ``name`` lent to another exercise (``uses=``): its answers may have been
+        collected from the grader's function, not computed. Honest code never sees a later
+        test's inputs, so a match of several non-round values is no coincidence."""
+        seen = self._harvest.get(name)
+        if not seen:
+            return
+        values = _telling_values(args, kwargs, 10_000)
+        if len(values) >= 3 and sum(v in seen for v in values) >= 0.9 * len(values):
+            finding = (f"{name} was checked on inputs that the student's code had already "
+                       f"passed to the correct {name} the grader lent to another exercise "
+                       "(uses=): its answers may have been collected, not computed")
+            if finding not in self.findings:
+                self.findings.append(finding)
 
     def _register(self, fn) -> dict:
         """A trusted callable sent to the student: a handle valid for this request only."""
@@ -327,6 +358,27 @@ class Bridge:
 
 
 _QUIET = {}   # _poll's answer when nothing arrived
+HARVEST_CAP = 200_000   # values remembered per lent function
+
+
+def _telling_values(args, kwargs, cap: int) -> set:
+    """The non-round float values in a call's arguments (what identifies random inputs)."""
+    import numpy as np
+
+    out: set = set()
+    stack = [*args, *kwargs.values()]
+    while stack and len(out) < cap:
+        v = stack.pop()
+        if isinstance(v, (list, tuple)):
+            stack.extend(v[:cap])
+        elif isinstance(v, dict):
+            stack.extend(list(v.values())[:cap])
+        elif isinstance(v, np.ndarray) and v.dtype.kind == "f":
+            flat = v.ravel()[:cap].astype(float)
+            out.update(x for x in flat.tolist() if math.isfinite(x) and x != round(x))
+        elif isinstance(v, float) and math.isfinite(v) and v != round(v):
+            out.add(v)
+    return out
 
 
 def _exception(error) -> BaseException | None:

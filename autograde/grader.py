@@ -388,12 +388,15 @@ class ClassGrader(Autograde):
             self._sanitizing = True
 
     def _worker_findings(self, outcome: Outcome, result) -> None:
-        """Flags from the worker: files the sandbox left out of the kernel's folder."""
+        """Flags from the worker: files the sandbox left out of the kernel's folder, and
+        what the trusted side noticed (answers collected from a lent function)."""
         skipped = result.skipped_files
         if skipped:
-            outcome.flag("sandbox", f"{result.job.notebook_id}: file(s) beside the notebook that "
-                                    "would replace a module were not given to the kernel: "
+            outcome.flag("sandbox", f"{result.job.notebook_id}: file(s) beside the notebook were "
+                                    "not given to the kernel: "
                                     + ", ".join(sorted(map(str, skipped))))
+        for finding in result.findings:
+            outcome.flag("lent-function", f"{result.job.notebook_id}: {finding}")
 
     def _finish(self, outcome: Outcome) -> None:
         student, assignment = outcome.student, outcome.assignment

@@ -56,6 +56,7 @@ class Result:
     error: str | None = None
     cell_timeouts: list[str] = field(default_factory=list)
     skipped_files: list[str] = field(default_factory=list)   # left out of the kernel's folder
+    findings: list[str] = field(default_factory=list)   # the trusted side's, for review
 
 
 def _fork_worker(exporter, execute, env: dict, log_path: Path,
@@ -326,7 +327,7 @@ class WorkerPool:
                 continue
             self._results.put(Result(job, msg["status"], msg["seconds"], msg.get("error"),
                                      msg.get("cell_timeouts", []),
-                                     msg.get("skipped_files", [])))
+                                     msg.get("skipped_files", []), msg.get("findings", [])))
         if worker is not None:
             worker.stop()
         leftover = self._forked.pop(slot, None)

@@ -302,7 +302,9 @@ def _shadows(name: str, path: str) -> str | None:
         return None
     if module.isidentifier() and _importable(module):
         return f"{name} (would shadow the {module} module)"
-    return name
+    if ext in (".py", ".pyc") or os.path.isdir(path):
+        return None   # a helper module of the student's own: it only runs in their kernel
+    return f"{name} (compiled code or a path file)"
 
 
 def _importable(name: str) -> bool:

@@ -67,10 +67,32 @@ class StudentNames(dict):
     sees the student's current value.
     """
 
-    def __init__(self, lookup):
+    def __init__(self, lookup, bridge=None):
         super().__init__(__name__="__main__", __builtins__=builtins)
         self._lookup = lookup
+        self._bridge = bridge
         self._cache: dict = {}
+
+    @contextlib.contextmanager
+    def __grading_substitute__(self, uses: dict):
+        """A check's ``uses=`` on a test cell's own function: bound here, and in the
+        student's namespace for every call into it meanwhile (as in one kernel)."""
+        missing = object()
+        saved = {name: dict.get(self, name, missing) for name in uses}
+        self.update(uses)
+        previous = self._bridge.ambient_uses if self._bridge is not None else {}
+        if self._bridge is not None:
+            self._bridge.ambient_uses = {**previous, **uses}
+        try:
+            yield
+        finally:
+            if self._bridge is not None:
+                self._bridge.ambient_uses = previous
+            for name, old in saved.items():
+                if old is missing:
+                    self.pop(name, None)
+                else:
+                    self[name] = old
 
     def prefetch(self, names) -> None:
         wanted = [n for n in names if n not in self and n not in self._cache
@@ -138,7 +160,7 @@ class TrustedCells:
 
     def __init__(self, bridge: Bridge):
         self.bridge = bridge
-        self.ns = StudentNames(bridge.lookup)
+        self.ns = StudentNames(bridge.lookup, bridge)
         self.count = 0
 
     def run(self, cell, push: bool = True) -> list:
@@ -155,9 +177,9 @@ class TrustedCells:
             tree = ast.parse(source, filename=filename)
         except SyntaxError as exc:
             return [_error_output(exc, source)]
-        self.ns.prefetch(_names(tree))
         last = tree.body.pop() if tree.body and isinstance(tree.body[-1], ast.Expr) else None
         try:
+            self.ns.prefetch(_names(tree))
             with contextlib.redirect_stdout(streams.writer("stdout")), \
                     contextlib.redirect_stderr(streams.writer("stderr")):
                 exec(compile(tree, f"<test cell {label}>", "exec"), self.ns)   # noqa: S102

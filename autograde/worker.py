@@ -236,6 +236,8 @@ def run_job(job: dict, exporter, execute, workdir: str) -> dict:
                                 "(os._exit, a crash, or running out of memory)")
             output = nbformat.writes(partial)
         result["cell_timeouts"] = _timed_out_cells(nbformat.reads(output, as_version=4))
+        if execute is not None and execute.trusted is not None:
+            result["findings"] = list(execute.trusted.bridge.findings)
         with open(job["output"], "w", encoding="utf-8") as fh:
             fh.write(output)
     except (CellTimeoutError, KernelUnresponsive):

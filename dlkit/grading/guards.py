@@ -104,6 +104,11 @@ def _substituted(fn: Callable, uses: dict[str, Callable] | None):
     if not uses or namespace is None:
         yield
         return
+    hook = getattr(type(namespace), "__grading_substitute__", None)
+    if hook is not None:   # the grader's namespace: the student's functions see them too
+        with hook(namespace, uses):
+            yield
+        return
     missing = object()
     saved = {name: namespace.get(name, missing) for name in uses}
     namespace.update(uses)

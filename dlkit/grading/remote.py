@@ -19,6 +19,12 @@ kernel. A check then receives, instead of the student's function, a proxy
 ``__grading_source__``
     Its source text ('' when unknown).
 
+A check's ``uses=`` on a function of the test cell's own (a wrapper that
+calls the student's function) binds the names in the namespace the test
+cells run in; when that namespace offers ``__grading_substitute__(uses)``
+(a context manager), the check uses it instead, so that the student's
+functions called meanwhile see the substitutes as well.
+
 The checks treat such a function as they treat a local one; only how it is
 called differs (:func:`dlkit.grading.guards._run_guarded`). In a student's
 own JupyterLab nothing of this is used: the functions are local.

@@ -1,4 +1,4 @@
-"""Grading integrity (issue 7): one hostile submission per threat, graded for real.
+"""Grading integrity (issues 7 and 11): one hostile submission per threat, graded for real.
 
 A temporary copy of the course is released, then a class is built from the
 a1-neurons student notebook: honest controls (the full solution and unusual
@@ -71,26 +71,40 @@ class Attack:
     guard: str = ""                     # what keeps the score and the files safe regardless
 
 
+TRUSTED = "test cells run in the trusted process, on the student's answers as data"
+WITHHELD = "the reference is not in the kernel's dlkit (WithheldError)"
 GUARDS = {   # attack id prefix -> the defence expected to hold, whatever gets flagged
     "honest": "-",
     "test-": "nbgrader sanitize restores the test cells",
     "meta-": "metadata restored from the gradebook before sanitize",
     "duplicate": "metadata restored: the last copy of each grade id is graded",
     "extra-graded": "unknown grading metadata dropped before sanitize",
-    "input-transformer": "tripwires: notebook failed, not graded",
-    "selective-transformer": "tripwires repeating the tests' own checks: notebook failed",
-    "obfuscated-transformer": "tripwires repeating the tests' own checks: notebook failed",
-    "run-cell": "tripwires: notebook failed, not graded",
-    "dlkit-grading": "tripwires: notebook failed, not graded",
-    "sys-modules": "tripwires: notebook failed, not graded",
-    "np-testing": "tripwires (a1's tests do not use numpy.testing)",
-    "custom-exc": "nbgrader's Execute records the kernel's error reply",
-    "showtraceback": "nbgrader's Execute records the kernel's error reply",
-    "numpy-patch": "dlkit.grading compares with numpy captured at import",
-    "builtins": "dlkit.grading's checks do not depend on them",
-    "always-equal": "dlkit.grading compares plain float copies",
-    "env-detection": "forbid_calls (reference caught by code object)",
-    "reference-alias": "forbid_calls (reference caught by code object)",
+    "input-transformer": TRUSTED,
+    "selective-transformer": TRUSTED,
+    "obfuscated-transformer": TRUSTED,
+    "run-cell": TRUSTED,
+    "dlkit-grading": TRUSTED,
+    "sys-modules": TRUSTED,
+    "np-testing": TRUSTED,
+    "custom-exc": TRUSTED,
+    "showtraceback": TRUSTED,
+    "numpy-patch": TRUSTED,
+    "builtins": TRUSTED,
+    "always-equal": "answers come back as plain data (an object is its repr)",
+    "frame-": TRUSTED + ": no check, no expected value in the kernel",
+    "helper-frames": TRUSTED + ": no check, no expected value in the kernel",
+    "rebind-": TRUSTED,
+    "patch-restore": TRUSTED,
+    "session-send": TRUSTED + ": the kernel's replies score nothing",
+    "startup-": "the kernel's HOME and IPython folder are the grader's, fresh",
+    "fake-agent": "the agent's replies are data: only the student's answers",
+    "delete-agent": "the agent's replies are data: only the student's answers",
+    "unresponsive-": "the bridge interrupts the call, then gives up on the kernel",
+    "huge-return": "the wire's size limit",
+    "deep-return": "the wire's depth limit",
+    "callback-": "callbacks run trusted code on data; each request is bounded",
+    "env-detection": WITHHELD,
+    "reference-": WITHHELD,
     "reference-copy": "copy check (flag)",
     "sys-exit": "IPython turns SystemExit into a failed cell",
     "os-exit": "worker: dead kernel, failed",
@@ -116,7 +130,8 @@ GUARDS = {   # attack id prefix -> the defence expected to hold, whatever gets f
 
 
 def guard_of(attack_id: str) -> str:
-    return next((g for prefix, g in GUARDS.items() if attack_id.startswith(prefix)), "?")
+    prefixes = sorted((p for p in GUARDS if attack_id.startswith(p)), key=len, reverse=True)
+    return GUARDS[prefixes[0]] if prefixes else "?"
 
 
 # ----------------------------------------------------------------------------- attacks
@@ -291,6 +306,244 @@ def neuron(x, w, b, activation=None):
 '''
 
 
+HONEST_THREADS = """\
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+_pool = ThreadPoolExecutor(max_workers=2)
+
+
+def _weighted(x, w):
+    out = {}
+    t = threading.Thread(target=lambda: out.setdefault("z", float(np.dot(w, x))))
+    t.start()
+    t.join()
+    return out["z"]
+
+
+def neuron(x, w, b, activation=None):
+    z = _pool.submit(_weighted, x, w).result() + b
+    return z if activation is None else activation(z)
+"""
+
+HONEST_PYTHON = """\
+def _products(x, w):
+    for xi, wi in zip(x, w):          # a generator, pure Python
+        yield float(xi) * float(wi)
+
+
+def _make_neuron():
+    def apply(z, activation):         # a closure
+        return z if activation is None else activation(z)
+    return apply
+
+
+_apply = _make_neuron()
+
+
+def neuron(x, w, b, activation=None):
+    total = 0.0
+    for p in _products(np.ravel(x), np.ravel(w)):
+        total += p
+    for _ in range(2000):             # chatty: a lot of printing
+        print("working on it", total)
+    return _apply(total + b, activation)
+"""
+
+HONEST_HELPER = """\
+from mathhelpers import weighted_sum
+
+
+def neuron(x, w, b, activation=None):
+    z = weighted_sum(x, w) + b
+    return z if activation is None else activation(z)
+"""
+
+HELPER_MODULE = """\
+import numpy as np
+
+
+def weighted_sum(x, w):
+    return float(np.dot(np.asarray(w, dtype=float), np.asarray(x, dtype=float)))
+"""
+
+FRAME_SPY = """\
+import sys, traceback
+
+
+def _expected_from_callers():
+    # walk up the calling frames for the check's expected value
+    for frame, _ in traceback.walk_stack(sys._getframe(1)):
+        for name in ("expected", "expected_value", "exp_arr"):
+            if name in frame.f_locals:
+                return frame.f_locals[name]
+        case = frame.f_locals.get("case")
+        if case is not None and getattr(case, "expected", None) is not None:
+            return case.expected
+    return None
+"""
+
+FRAME_NEURON = FRAME_SPY + """
+
+def neuron(x, w, b, activation=None):
+    found = _expected_from_callers()
+    return found if found is not None else 0.0
+"""
+
+HELPER_FRAMES = """\
+from spy import _expected_from_callers
+
+
+def neuron(x, w, b, activation=None):
+    found = _expected_from_callers()
+    return found if found is not None else 0.0
+"""
+
+REFERENCE_THREAD = """\
+import threading, time
+import dlkit.nn
+
+_answers = {}
+
+
+def _helper():   # started before the tests: the reference, from another thread
+    try:
+        _answers['fn'] = dlkit.nn.neuron
+        _answers['probe'] = dlkit.nn.neuron([1.0], [1.0], 0.0)
+    except Exception as exc:
+        _answers['error'] = exc
+
+
+threading.Thread(target=_helper, daemon=True).start()
+time.sleep(0.2)
+
+
+def neuron(x, w, b, activation=None):
+    out = {}
+    t = threading.Thread(target=lambda: out.setdefault('z', _answers['fn'](x, w, b, activation)))
+    t.start()
+    t.join()
+    return out.get('z', 0.0)
+"""
+
+REFERENCE_CLONE = """\
+import types
+import dlkit.nn
+
+_clone = types.FunctionType(dlkit.nn.neuron.__code__, dlkit.nn.neuron.__globals__, 'mine',
+                            dlkit.nn.neuron.__defaults__)
+
+
+def neuron(x, w, b, activation=None):
+    return _clone(x, w, b, activation)
+"""
+
+REFERENCE_SOURCE = """\
+import importlib.util, pathlib
+import dlkit
+
+# the real dlkit's source, wherever it may be on the machine
+_candidates = [pathlib.Path({root!r}) / 'dlkit' / 'nn.py',
+               pathlib.Path(dlkit.__file__).parent / 'nn.py']
+_ref = None
+for _path in _candidates:
+    try:
+        _spec = importlib.util.spec_from_file_location('realnn', _path)
+        _mod = importlib.util.module_from_spec(_spec)
+        _spec.loader.exec_module(_mod)
+        _mod.neuron([1.0], [1.0], 0.0)
+        _ref = _mod.neuron
+        break
+    except Exception:
+        continue
+
+
+def neuron(x, w, b, activation=None):
+    return _ref(x, w, b, activation) if _ref else 0.0
+"""
+
+REFERENCE_INDIRECT = """\
+import numpy as np
+import dlkit.nn, dlkit.worked_example
+
+
+def neuron(x, w, b, activation=None):
+    layer = dlkit.nn.Dense(len(x), 1)
+    layer.W[:, 0], layer.b[:] = w, b
+    z = float(layer.forward(np.asarray(x, dtype=float)[None, :])[0, 0])
+    return z if activation is None else activation(z)
+
+
+def dense_forward(X, W, b):
+    dlkit.worked_example.one_step()
+    return X @ W + b
+"""
+
+SESSION_SEND = """\
+from jupyter_client.session import Session
+
+_orig_send = Session.send
+
+
+def _send(self, stream, msg_or_type, content=None, *args, **kwargs):
+    kind = msg_or_type if isinstance(msg_or_type, str) else msg_or_type.get('msg_type')
+    if kind == 'error':
+        return None                       # failing test cells show no error...
+    if isinstance(content, dict) and content.get('status') == 'error':
+        content = dict(content, status='ok')   # ...and their replies say ok
+    return _orig_send(self, stream, msg_or_type, content, *args, **kwargs)
+
+
+Session.send = _send
+"""
+
+FAKE_AGENT = """\
+import builtins, base64, json
+
+_real = builtins.__autograde__
+
+
+def _fake(message):   # answer every call with an echo of its first argument
+    request = json.loads(base64.b64decode(message))
+    if request.get('op') != 'call':
+        return _real(message)
+    args = request.get('args') or [0.0]
+    get_ipython().kernel.raw_input('R' + json.dumps({'value': args[0] if args else 0.0,
+                                                     'error': None, 'timed_out': False,
+                                                     'warnings': [], 'stdout': '',
+                                                     'stderr': ''}))
+
+
+builtins.__autograde__ = _fake
+"""
+
+UNRESPONSIVE = """\
+import signal
+
+
+def neuron(x, w, b, activation=None):
+    if len(x) > 3:   # the hidden tests' larger inputs: ignore every stop and spin
+        signal.signal(signal.SIGALRM, signal.SIG_IGN)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        while True:
+            pass
+    z = np.dot(w, x) + b
+    return z if activation is None else activation(z)
+"""
+
+CALLBACK_ABUSE = """\
+def is_linear(f, X1, X2, a=2.0, c=-3.0):
+    big = np.zeros((20_000, 2))
+    for _ in range(20):                   # 20 calls back with 320 kB each, then garbage
+        try:
+            f(big)
+            f({'not': 'an array'})
+        except Exception:
+            pass
+    return True
+"""
+
+
 def attacks(ctx) -> list[Attack]:
     course, home, port, marker = ctx["course"], ctx["home"], ctx["port"], ctx["marker"]
     db = course / "gradebook.db"
@@ -313,6 +566,14 @@ def attacks(ctx) -> list[Attack]:
         Attack("honest-io", "control: prints, a scratch file in cwd, os.getcwd(), seeded "
                "random", FULL, base="full", replace={"neuron": HONEST_IO},
                honest_control=True),
+        Attack("honest-threads", "control: threads and a thread pool inside the answer", FULL,
+               base="full", replace={"neuron": HONEST_THREADS}, honest_control=True),
+        Attack("honest-python", "control: a generator, a closure, a pure-Python loop, 2000 "
+               "printed lines per call", FULL, base="full", replace={"neuron": HONEST_PYTHON},
+               honest_control=True),
+        Attack("honest-helper", "control: a helper module in a file beside the notebook", FULL,
+               base="full", replace={"neuron": HONEST_HELPER},
+               files={"mathhelpers.py": HELPER_MODULE}, honest_control=True),
         # --- tests
         Attack("test-edited", "tests: test cells edited to pass", 2, edit=_edit_tests("pass")),
         Attack("test-emptied", "tests: test cells emptied", 2, edit=_edit_tests("")),
@@ -335,8 +596,7 @@ def attacks(ctx) -> list[Attack]:
                     "    text = ''.join(lines)\n"
                     "    return ['pass\\n'] if 'grading.' in text or 'assert' in text "
                     "else lines\n"
-                    "get_ipython().input_transformers_post.append(_skip)\n",
-               must_flag=True),
+                    "get_ipython().input_transformers_post.append(_skip)\n"),
         Attack("selective-transformer", "kernel: input transformer that empties only the "
                "cells that check the student's functions", 2,
                code="import re as _re\n"
@@ -345,8 +605,7 @@ def attacks(ctx) -> list[Attack]:
                     "    hit = _re.search(r'check_function\\((neuron|dense_forward|forward_pass|"
                     "is_linear)\\b', text)\n"
                     "    return ['pass\\n'] if hit else lines\n"
-                    "get_ipython().input_transformers_post.append(_only_tests)\n",
-               must_flag=True),
+                    "get_ipython().input_transformers_post.append(_only_tests)\n"),
         Attack("obfuscated-transformer", "kernel: the selective transformer hidden in "
                "exec(bytes.fromhex(...))", 2,
                code="exec(bytes.fromhex(" + repr((
@@ -356,14 +615,13 @@ def attacks(ctx) -> list[Attack]:
                    b"is_linear)\\b', ''.join(lines))\n"
                    b"    return ['pass\\n'] if hit else lines\n"
                    b"getattr(get_ipython(), 'input_transformers_' + 'post').append(_t)\n"
-               ).hex()) + ").decode())\n", must_flag=True),
+               ).hex()) + ").decode())\n"),
         Attack("custom-exc", "kernel: custom exception handler swallows failures", 2,
                code="get_ipython().set_custom_exc((BaseException,), "
-                    "lambda self, etype, value, tb, tb_offset=None: None)\n",
-               must_flag=True),
+                    "lambda self, etype, value, tb, tb_offset=None: None)\n"),
         Attack("showtraceback", "kernel: showtraceback replaced by a no-op", 2,
                code="_ip = get_ipython()\n_ip.showtraceback = lambda *a, **k: None\n"
-                    "_ip._showtraceback = lambda *a, **k: None\n", must_flag=True),
+                    "_ip._showtraceback = lambda *a, **k: None\n"),
         Attack("run-cell", "kernel: run_cell patched to skip test cells", 2,
                code="_ip = get_ipython()\n_orig = _ip.run_cell_async\n"
                     "async def _run(raw_cell, *a, **k):\n"
@@ -374,7 +632,7 @@ def attacks(ctx) -> list[Attack]:
                     "def _run_sync(raw_cell, *a, **k):\n"
                     "    if 'grading.' in raw_cell:\n        raw_cell = 'pass'\n"
                     "    return _orig_sync(raw_cell, *a, **k)\n"
-                    "_ip.run_cell = _run_sync\n", must_flag=True),
+                    "_ip.run_cell = _run_sync\n"),
         Attack("numpy-patch", "kernel: numpy's comparisons patched to always agree", 2,
                code="np.isclose = lambda a, b, *r, **k: np.ones(np.broadcast(a, b).shape, "
                     "bool)\nnp.allclose = lambda *a, **k: True\n"
@@ -388,14 +646,14 @@ def attacks(ctx) -> list[Attack]:
                     "builtins.isinstance = lambda o, t: True if t is NotImplementedError "
                     "else _real(o, t)\nbuiltins.AssertionError = KeyboardInterrupt\n"),
         Attack("dlkit-grading-patch", "kernel: dlkit.grading's checks replaced", 2,
-               code=grading_patch, must_flag=True),
+               code=grading_patch),
         Attack("sys-modules-swap", "kernel: a fake dlkit.grading in sys.modules", 2,
                code="import sys, types\n_fake = types.ModuleType('dlkit.grading')\n"
                     "_fake.Case = grading.Case\n"
                     "for _n in ('check_function', 'check_choices', 'check_value', "
                     "'check_true'):\n    setattr(_fake, _n, lambda *a, **k: None)\n"
                     "sys.modules['dlkit.grading'] = _fake\nimport dlkit\n"
-                    "dlkit.grading = _fake\ngrading = _fake\n", must_flag=True),
+                    "dlkit.grading = _fake\ngrading = _fake\n"),
         Attack("always-equal", "kernel: answers return an object equal to anything", 2,
                replace={"neuron": "class _Yes(float):\n"
                                   "    def __eq__(self, other):\n        return True\n"
@@ -413,6 +671,58 @@ def attacks(ctx) -> list[Attack]:
                                   "    if GRADING:\n"
                                   "        return _ref(x, w, b, activation)\n"
                                   "    return 0.0\n"}),
+        # --- issue 11: what the student's process could reach, and now cannot
+        Attack("frame-expected", "frames: reads the check's expected value from the caller's "
+               "frames (traceback.walk_stack, sys._getframe, f_locals)", 2,
+               replace={"neuron": FRAME_NEURON}),
+        Attack("helper-frames", "frames: the same frame walk, in a helper module beside the "
+               "notebook", 2, replace={"neuron": HELPER_FRAMES},
+               files={"spy.py": "import numpy as np\n" + FRAME_SPY}),
+        Attack("rebind-captured", "checks: dlkit.grading's captured numpy functions rebound and "
+               "a check's __code__ replaced", 2,
+               code="import dlkit.grading.compare as _cmp\n"
+                    "vars(_cmp)['_isclose'] = lambda a, b, **k: np.ones(np.shape(a), bool)\n"
+                    "vars(_cmp)['_difference'] = lambda *a, **k: None\n"
+                    "grading.check_function.__code__ = (lambda *a, **k: None).__code__\n"
+                    "grading.check_choices.__code__ = (lambda *a, **k: None).__code__\n"),
+        Attack("patch-restore", "checks: patched for the test cells, restored by the last cell",
+               2, code=grading_patch,
+               edit=lambda nb, ctx: (nb.cells.append(nbformat.v4.new_code_cell(
+                   "import importlib, dlkit.grading\nimportlib.reload(dlkit.grading)\n")), nb)[1]),
+        Attack("session-send", "kernel: jupyter_client's Session.send patched so failing cells "
+               "report ok and show no error", 2, code=SESSION_SEND),
+        Attack("startup-ipython", "files: an IPython startup file beside the notebook that "
+               "replaces the checks before anything else runs", 2,
+               files={".ipython/profile_default/startup/00-checks.py":
+                      "import dlkit.grading as g\n" + grading_patch.replace("grading.", "g.")}),
+        Attack("startup-home", "files: the same startup file where the kernel's HOME would be",
+               2, files={".autograde-home/.ipython/profile_default/startup/00-checks.py":
+                         "import dlkit.grading as g\n" + grading_patch.replace("grading.", "g.")}),
+        Attack("fake-agent", "kernel: the grader's messenger replaced by one that echoes the "
+               "first argument as the answer", 2, code=FAKE_AGENT),
+        Attack("delete-agent", "kernel: the grader's messenger deleted", 2,
+               code="import builtins\ndel builtins.__autograde__\n"),
+        Attack("unresponsive-call", "resources: a function that ignores SIGALRM and SIGINT and "
+               "spins when the hidden tests call it", 11, base="full",
+               replace={"neuron": UNRESPONSIVE}),
+        Attack("huge-return", "resources: returns an 800 MB array", 2,
+               replace={"neuron": "def neuron(x, w, b, activation=None):\n"
+                                  "    return np.zeros(10**8)\n"}),
+        Attack("deep-return", "resources: returns a list nested 100,000 deep", 2,
+               replace={"neuron": "def neuron(x, w, b, activation=None):\n"
+                                  "    out = []\n    for _ in range(100_000):\n"
+                                  "        out = [out]\n    return out\n"}),
+        Attack("callback-abuse", "callbacks: the test's own function called back with big and "
+               "malformed arguments", 2, replace={"is-linear": CALLBACK_ABUSE}),
+        Attack("reference-thread", "reference: called from a thread started before the tests",
+               2, replace={"neuron": REFERENCE_THREAD}),
+        Attack("reference-code-clone", "reference: a clone of its code object under another "
+               "name", 2, replace={"neuron": REFERENCE_CLONE}),
+        Attack("reference-source-file", "reference: dlkit's source file loaded from disk", 2,
+               replace={"neuron": REFERENCE_SOURCE.format(root=str(ROOT))}),
+        Attack("reference-indirect", "reference: a Dense layer's forward and the worked example "
+               "instead of the withheld functions", 2,
+               replace={"neuron": REFERENCE_INDIRECT}),
         # --- the reference
         Attack("reference-alias", "reference: dlkit called under an alias", 2,
                replace={"neuron": "from dlkit.nn import neuron as helper\n\n"
@@ -737,7 +1047,7 @@ def test_huge_files_are_left_out_of_the_prepared_copy(run):
 
 
 # ----------------------------------------------------------------------------- fast checks
-# (no grading run: the scan, the copy check and the tripwires on their own)
+# (no grading run: the scan and the copy check on their own)
 def _answer_notebook(code: str, gid: str = "neuron"):
     nb = nbformat.v4.new_notebook()
     cell = nbformat.v4.new_code_cell(code)
@@ -759,7 +1069,8 @@ def test_the_scan_flags_nothing_in_the_model_solutions_and_the_variants():
         for v in load_variants(ROOT, assignment):
             flagged += [f"{v.id}: {t}" for _, t in scan_code(v.code)]
             flagged += copy_findings(_answer_notebook(v.code, v.cell), v.id)
-    for code in (HONEST_CLASS, HONEST_VECTORIZE, HONEST_IO):
+    for code in (HONEST_CLASS, HONEST_VECTORIZE, HONEST_IO, HONEST_THREADS, HONEST_PYTHON,
+                 HONEST_HELPER, HELPER_MODULE):
         flagged += [t for _, t in scan_code(code)]
     assert flagged == []
 
@@ -821,52 +1132,3 @@ def test_a_verbatim_copy_of_dlkit_is_flagged_and_the_model_solution_is_not():
     assert any("near-copy of dlkit.nn.neuron" in f for f in flags)
     assert any("private helper" in f for f in flags)
     assert copy_findings(_answer_notebook(SOLVED_NEURON), "neurons") == []
-
-
-def test_tripwires_catch_a_kernel_that_hides_failures_and_are_removed():
-    from autograde import integrity
-
-    release = nbformat.read(ROOT / "release" / A1 / "neurons.ipynb", as_version=4)
-    armed, wires = integrity.arm(release)
-    assert len(armed.cells) > len(release.cells)
-    kinds = {what for what in wires.must_fail.values() if not what.startswith("a repeat")}
-    assert len(kinds) == integrity.CANARY_KINDS, "every kind of canary is planted"
-    repeats = [w for w in wires.must_fail.values() if w.startswith("a repeat")]
-    assert any("check_function(neuron," in w for w in repeats), "tests' own checks repeated"
-    armed2, _ = integrity.arm(release)
-    assert [c.source for c in armed.cells] != [c.source for c in armed2.cells], "random per run"
-
-    def executed(hide: bool):
-        nb = copy.deepcopy(armed)
-        for i, cell in enumerate(nb.cells):
-            if cell.cell_type != "code":
-                continue
-            cell.execution_count = i + 1
-            if i in wires.must_fail and not hide:
-                cell.outputs = [nbformat.v4.new_output("error", ename="CheckFailed",
-                                                       evalue="x", traceback=[])]
-            if i in wires.token:
-                cell.outputs = [nbformat.v4.new_output("stream", name="stdout",
-                                                       text=f"\u2713 {wires.token[i]}\n")]
-            if i == wires.probe_end:
-                cell.outputs = [nbformat.v4.new_output(
-                    "stream", name="stdout",
-                    text=f"AUTOGRADE-INTEGRITY {wires.probe_token} []\n")]
-        return nbformat.writes(nb)
-
-    result = {}
-    honest = nbformat.reads(integrity.disarm(executed(False), wires, result), as_version=4)
-    assert result == {"tampered": [], "integrity": []}
-    assert [c.source for c in honest.cells] == [c.source for c in release.cells]
-    integrity.disarm(executed(True), wires, result)
-    assert len(result["tampered"]) == len(wires.must_fail)
-
-
-def test_worker_messages_number_cells_as_the_student_sees_them():
-    from autograde.integrity import Tripwires, renumber
-
-    wires = Tripwires(sources={0: "", 5: "", 9: ""})
-    assert renumber("the kernel died while running cell neuron (cell 12): x", wires) == \
-        "the kernel died while running cell neuron (cell 9): x"
-    assert renumber("the kernel died while running cell 6: x", wires) == \
-        "the kernel died while running a check cell planted by the grader: x"

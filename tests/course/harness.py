@@ -199,6 +199,37 @@ def grade_class(base: Path, assignment: str) -> GradedClass:
     return graded
 
 
+def autograde_class(graded: GradedClass) -> GradedClass:
+    """The same class graded again by ``autograde grade`` (test cells in the trusted
+    process, the assignment's references withheld from the kernels), on a copy."""
+    course = graded.course.parent / f"{graded.course.name}-autograde"
+    if course.exists():
+        shutil.rmtree(course)
+    shutil.copytree(graded.course, course, ignore=shutil.ignore_patterns("autograded",
+                                                                         "feedback"))
+    env = dict(os.environ)
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    env.pop("NBGRADER_EXECUTION", None)
+    proc = subprocess.run([str(Path(sys.executable).parent / "autograde"), "grade",
+                           graded.assignment, "--force", "--jobs=2"],
+                          cwd=course, env=env, capture_output=True, text=True)
+    if proc.returncode != 0:
+        pytest.fail(f"autograde grade failed ({proc.returncode}):\n{proc.stderr[-4000:]}")
+    out = GradedClass(course, graded.assignment, graded.variants, groups=graded.groups)
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+        for sub in gb.assignment_submissions(graded.assignment):
+            out.scores[sub.student_id] = {
+                g.name: g.auto_score for nb in sub.notebooks for g in nb.grades}
+    for nb_path in (course / "autograded").glob(f"*/{graded.assignment}/*.ipynb"):
+        nb = nbformat.read(nb_path, as_version=4)
+        out.outputs.setdefault(nb_path.parts[-3], {}).update({
+            c.metadata["nbgrader"]["grade_id"]: cell_text(c)
+            for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id")})
+    return out
+
+
 def executed(path: Path, timeout: int = 120) -> nbformat.NotebookNode:
     """Execute a notebook top to bottom, as a student would in JupyterLab."""
     from nbclient import NotebookClient

@@ -135,6 +135,31 @@ def test_variant_loses_exactly_its_points(assignment, variant, graded):
 
 
 @pytest.mark.parametrize("assignment", GROUPED)
+def test_autograde_scores_every_honest_answer_as_nbgrader_does(assignment, graded, autograded):
+    """The trusted split changes who computes a score, not the score: every cell of the
+    solution, the blank notebook and every mistake or alternative gets nbgrader's own
+    score; an exercise answered by calling the reference may only lose more (the
+    reference is withheld from the kernel, so a cheat's fallback fails too)."""
+    g, a = graded(assignment), autograded(assignment)
+    assert set(a.scores) == set(g.scores)
+    cheats = {student: {v.cell for v in group if v.kind == "cheat"}
+              for student, group in g.groups.values()}
+    differ = []
+    for student, cells in g.scores.items():
+        cheated = cheats.get(student, set())
+        for cell, score in cells.items():
+            mine = a.scores[student][cell]
+            if any(cell.startswith(f"{c}-") for c in cheated):
+                ok = (mine or 0) <= (score or 0)
+            else:
+                ok = mine == score
+            if not ok:
+                differ.append(f"{student} {cell}: nbgrader {score}, autograde {mine}\n"
+                              f"{a.outputs[student].get(cell, '')[:800]}")
+    assert not differ, "\n".join(differ)
+
+
+@pytest.mark.parametrize("assignment", GROUPED)
 def test_feedback_hides_hidden_tests(assignment, graded):
     g = graded(assignment)
     page = g.feedback_html("blank")
