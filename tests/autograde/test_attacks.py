@@ -1132,3 +1132,66 @@ def test_a_verbatim_copy_of_dlkit_is_flagged_and_the_model_solution_is_not():
     assert any("near-copy of dlkit.nn.neuron" in f for f in flags)
     assert any("private helper" in f for f in flags)
     assert copy_findings(_answer_notebook(SOLVED_NEURON), "neurons") == []
+
+
+# ----------------------------------------------------------------------------- a lent function
+HARVESTER = '''\
+from dlkit import grading as _g
+
+_table, _pending = {}, [c.args[0] for seed in range(200) for c in _g.elementwise_cases(seed=seed)]
+
+
+def _key(a):
+    a = np.asarray(a, dtype=float)
+    return a.shape, a.tobytes()
+
+
+def sigmoid(x):
+    x = np.asarray(x, dtype=float)
+    hit = _table.get(_key(x))
+    if hit is not None:        # collected from the grader's own sigmoid
+        return hit
+    return 1 / (1 + np.exp(-x))
+
+
+def sigmoid_derivative(x):
+    global _pending
+    if _pending:   # while this runs, `sigmoid` here is the correct one the grader lends
+        for a in _pending:
+            _table[_key(a)] = sigmoid(np.asarray(a, dtype=float))
+        _pending = []
+    s = sigmoid(x)
+    return s * (1 - s)
+'''
+
+
+def test_answers_collected_from_a_lent_function_are_flagged(tmp_path):
+    """a2 lends the correct sigmoid to sigmoid_derivative's public test (uses=) before
+    sigmoid's hidden test runs: a submission that calls it on every input the hidden
+    tests could use, and looks its answers up later, is flagged; the solution is not."""
+    a2 = "a2-activations"
+    course = copy_course(tmp_path / "course-root")
+    env = dict(os.environ, PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}")
+    env.pop("NBGRADER_EXECUTION", None)
+    run = [str(BIN / "autograde")]
+    assert subprocess.run([*run, "release", a2], cwd=course, env=env,
+                          capture_output=True).returncode == 0
+    source = nbformat.read(course / "source" / a2 / "activations.ipynb", as_version=4)
+    release = nbformat.read(course / "release" / a2 / "activations.ipynb", as_version=4)
+    everything = {c.metadata["nbgrader"]["grade_id"] for c in source.cells
+                  if c.metadata.get("nbgrader", {}).get("solution")}
+    for student, code in (("honest", None), ("harvester", HARVESTER)):
+        nb = filled(release, source, everything)
+        for cell in nb.cells:
+            if code and cell.metadata.get("nbgrader", {}).get("grade_id") == "sigmoid":
+                cell.source = code
+        (course / "submitted" / student / a2).mkdir(parents=True)
+        nbformat.write(nb, course / "submitted" / student / a2 / "activations.ipynb")
+    proc = subprocess.run([*run, "grade", a2, "--jobs=2"], cwd=course, env=env,
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    log = json.loads((course / "reports" / "grading" / f"{a2}.json").read_text())
+    assert log["honest"]["flags"] == [] or not any(
+        d["defence"] == "lent-function" for d in log["honest"]["defences"]), log["honest"]
+    lent = [d["reason"] for d in log["harvester"]["defences"] if d["defence"] == "lent-function"]
+    assert lent and "sigmoid was checked on inputs" in lent[0], log["harvester"]["flags"]
