@@ -2,8 +2,9 @@
 
 The worker sends this module's source, with :mod:`autograde.wire`'s, to
 every grading kernel before the first cell runs (:func:`source`); it binds
-one object, ``__autograde__``, in the kernel's builtins. The trusted side
-(:mod:`autograde.bridge`) then asks it, through silent execute requests, to
+one object, ``__autograde__``, in the kernel's builtins. For each test cell
+the trusted side (:mod:`autograde.bridge`) runs ``__autograde__.serve()``
+silently and, until it says stop, asks it to
 
 - ``lookup`` names of the student's namespace: a value comes back as plain
   data (:mod:`autograde.wire`), a function as a handle;
@@ -17,7 +18,11 @@ one object, ``__autograde__``, in the kernel's builtins. The trusted side
 
 Replies and callbacks travel as input requests on the kernel's stdin
 channel: ``"R" + JSON`` is the reply, ``"C" + JSON`` a call back into the
-trusted side, whose answer is the input reply.
+trusted side, whose answer is the input reply. While a callback runs, the
+trusted side may ask for a request of its own (the trusted function calls a
+function of the student's that it was given): its answer is then
+``{"nested": request}``, and the agent replies to that with ``"R"`` before
+waiting again.
 
 Nothing here is trusted. A student controls this process and may replace
 any of it; the grader only ever reads plain data from it, which is the
@@ -27,7 +32,6 @@ library and numpy, and ``wire`` is injected by :func:`install` in the kernel.
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import io
 import linecache
@@ -57,13 +61,26 @@ class Agent:
         self.handles: dict[str, object] = {}
 
     # ------------------------------------------------------------------ the entry point
-    def __call__(self, message: str) -> None:
+    def serve(self) -> None:
+        """Answer requests until told to stop: each reply's prompt brings the next one."""
+        message = self.shell.kernel.raw_input("W")
+        while True:
+            try:
+                request = wire.decode(message, function=self._callback)
+            except BaseException as exc:
+                request = exc
+            if isinstance(request, dict) and request.get("op") == "stop":
+                return
+            message = self._send("R", self._handle(request))
+
+    def _handle(self, request) -> dict:
+        """Carry out one request (or say why not); the reply."""
         try:
-            request = wire.decode(base64.b64decode(message), function=self._callback)
-            reply = getattr(self, "_op_" + request["op"])(request)
+            if isinstance(request, BaseException):
+                raise request
+            return getattr(self, "_op_" + request["op"])(request)
         except BaseException as exc:   # KeyboardInterrupt of a call that ran too long, too
-            reply = {"fail": f"{type(exc).__name__}: {exc}"[:2000]}
-        self._send("R", reply)
+            return {"fail": f"{type(exc).__name__}: {exc}"[:2000]}
 
     def _send(self, kind: str, payload) -> str:
         try:
@@ -138,7 +155,13 @@ class Agent:
 
         def callback(*args, **kwargs):
             answer = agent._send("C", {"handle": handle, "args": list(args), "kwargs": kwargs})
-            reply = wire.decode(answer, function=agent._callback)
+            while True:
+                reply = wire.decode(answer, function=agent._callback)
+                if "nested" not in reply:
+                    break
+                # the trusted function calls one of ours meanwhile (a derivative we
+                # passed it): run that request here, and wait again for our answer
+                answer = agent._send("R", agent._handle(reply["nested"]))
             if "error" in reply:
                 raise _rebuilt(reply["error"])
             return reply["value"]

@@ -20,7 +20,6 @@ cell's interrupt.
 
 from __future__ import annotations
 
-import base64
 import math
 import secrets
 import time
@@ -127,6 +126,8 @@ class Bridge:
         self.kc.start_channels(shell=True, iopub=False, stdin=True, hb=False, control=False)
         self._callbacks: dict[str, object] = {}
         self.ambient_uses: dict = {}   # a check's uses= on a test cell's own wrapper
+        self._depth = 0                # requests under way (a callback's are nested)
+        self._session: str | None = None   # msg_id of the agent's serve() while it runs
         self._lent: dict[int, str] = {}   # id of a uses= function -> the name it stands for
         self._harvest: dict[str, set] = {}  # that name -> values the student passed to it
         self.findings: list[str] = []     # for review: see _check_harvest
@@ -134,6 +135,10 @@ class Bridge:
         self.seconds = 0.0
 
     def close(self) -> None:
+        try:
+            self.end()
+        except Exception:
+            pass
         try:
             self.kc.stop_channels()
         except Exception:
@@ -148,6 +153,7 @@ class Bridge:
                               f"{reply.get('ename')}: {reply.get('evalue')}")
         if self.request({"op": "ping"}).get("pong") is not True:
             raise BridgeError("the grader's messenger did not answer")
+        self.end()
 
     # ------------------------------------------------------------------ requests
     def lookup(self, names) -> dict:
@@ -190,29 +196,39 @@ class Bridge:
         return record
 
     def request(self, payload: dict, deadline: float | None = None) -> dict:
-        """Send one request; its reply (a dict). Raises BridgeError subclasses."""
+        """Send one request; its reply (a dict). Raises BridgeError subclasses.
+
+        The request answers the prompt the agent is waiting at: the one it
+        sent with its last reply (a session, see :meth:`begin`), or, inside a
+        callback, the callback's own prompt (a nested request).
+        """
         if self.broken:
             raise (KernelDied if "died" in self.broken else KernelUnresponsive)(self.broken)
         start = time.monotonic()
+        deadline = start + (deadline or self.call_limit + self.grace)
         self.requests += 1
         try:
             text = wire.encode(payload, function=self._register)
         except wire.WireError as exc:
             raise BridgeError(f"the arguments cannot be sent: {exc}") from None
-        message = base64.b64encode(text.encode()).decode("ascii")
+        outermost = self._depth == 0
+        if outermost:
+            self.begin()
+            self.kc.input(text)
+        else:   # inside a callback: the kernel is waiting for that callback's answer
+            self.kc.input('{"$d":[["nested",' + text + "]]}")   # = wire.encode({"nested": .})
+        self._depth += 1
         try:
-            replies = []
-            self._execute(f"__autograde__({message!r})",
-                          start + (deadline or self.call_limit + self.grace), replies)
+            reply = self._await_reply(deadline)
+        except BaseException:
+            if outermost and self._session is not None and not self.broken:
+                self._stop_call()   # stopped from here (a check's own time limit)
+            raise
         finally:
-            self._callbacks.clear()
-            self.seconds += time.monotonic() - start
-        if not replies:
-            raise BridgeError("the grader's messenger in your kernel did not answer "
-                              "(was __autograde__ replaced or deleted?)")
-        reply = replies[-1]
-        if reply.get("interrupted"):
-            return reply
+            self._depth -= 1
+            if outermost:
+                self._callbacks.clear()
+                self.seconds += time.monotonic() - start
         if "fail" in reply:
             if str(reply["fail"]).startswith("KeyboardInterrupt"):
                 return {"interrupted": True}
@@ -220,72 +236,136 @@ class Bridge:
         return reply
 
     # ------------------------------------------------------------------ the protocol
-    def _execute(self, code: str, deadline: float, replies: list | None = None) -> dict:
-        """Run ``code`` silently; answer the agent's input requests until the reply."""
-        msg_id = self.kc.execute(code, silent=True, store_history=False, allow_stdin=True,
-                                 stop_on_error=False)
+    def begin(self, timeout: float = 30.0) -> None:
+        """Start a session: the agent serves requests until :meth:`end` (one silent
+        execute request for a whole test cell, not one per call)."""
+        if self._session is not None:
+            return
+        self._session = self.kc.execute("__autograde__.serve()", silent=True,
+                                        store_history=False, allow_stdin=True,
+                                        stop_on_error=False)
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            event = self._next(min(end - time.monotonic(), 1.0))
+            if event is None:
+                continue
+            kind, body = event
+            if kind == "prompt" and body[:1] == "W":
+                return
+            if kind == "prompt":
+                self.kc.input("")
+            elif kind == "ended":
+                break
+        self._session = None
+        raise BridgeError("the grader's messenger in your kernel did not answer "
+                          "(was __autograde__ replaced or deleted?)")
+
+    def end(self) -> None:
+        """End the session (before the kernel runs a cell of the notebook again)."""
+        if self._session is None or self.broken:
+            self._session = None
+            return
+        self.kc.input(wire.encode({"op": "stop"}))
+        end = time.monotonic() + self.grace
+        while self._session is not None and time.monotonic() < end:
+            event = self._next(0.5)
+            if event is not None and event[0] == "prompt":
+                self.kc.input(wire.encode({"op": "stop"}))
+        if self._session is not None:   # still busy: stop it the hard way
+            self._interrupt()
+            self._session = None
+
+    def _await_reply(self, deadline: float) -> dict:
+        """Answer the agent's prompts (callbacks, the student's own input()) until its reply."""
         interrupted = False
-        try:
-            while True:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    if interrupted:
-                        self.broken = ("your kernel did not stop when the grader interrupted "
-                                       "a call that ran past its time limit")
-                        raise KernelUnresponsive(self.broken)
-                    self._interrupt()
-                    interrupted, deadline = True, time.monotonic() + self.grace
-                    if replies is not None:
-                        replies.append({"interrupted": True})
-                    continue
-                reply = self._poll(msg_id, min(remaining, 1.0), replies, interrupted)
-                if reply is not None and reply is not _QUIET:
-                    return reply
-                if reply is _QUIET and not self._alive():
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                if interrupted:
+                    self.broken = ("your kernel did not stop when the grader interrupted "
+                                   "a call that ran past its time limit")
+                    raise KernelUnresponsive(self.broken)
+                self._interrupt()
+                interrupted, deadline = True, time.monotonic() + self.grace
+                continue
+            event = self._next(min(remaining, 1.0))
+            if event is None:
+                if not self._alive():
                     self.broken = "your kernel died (os._exit, a crash, or out of memory)"
                     raise KernelDied(self.broken)
-        except BaseException:
-            if not interrupted and not self.broken and self._alive():
-                # stopped from here (the check's own time limit): stop the kernel too
-                self._interrupt()
-                self._drain(msg_id)
-            raise
+                continue
+            kind, body = event
+            if kind == "idle":
+                continue
+            if kind == "ended":   # the session stopped (interrupted while it waited)
+                if interrupted:
+                    return {"interrupted": True}
+                raise BridgeError("the grader's messenger in your kernel stopped answering "
+                                  "(was __autograde__ replaced?)")
+            if body[:1] == "R":   # the reply; its prompt stays open for the next request
+                try:
+                    reply = wire.decode(body[1:], function=self._remote, opaque=Opaque,
+                                        model=_model)
+                except wire.WireError as exc:
+                    reply = {"fail": f"an unreadable reply ({exc})"}
+                if not isinstance(reply, dict):
+                    reply = {"fail": "a malformed reply"}
+                return {"interrupted": True} if interrupted and "fail" in reply else reply
+            if body[:1] == "C" and not interrupted:
+                self.kc.input(self._run_callback(body[1:]))
+            else:   # the student's own input(), or a callback after the interrupt
+                self.kc.input("")
 
-    def _poll(self, msg_id: str, timeout: float, replies, interrupted: bool) -> dict | None:
+    def _next(self, timeout: float):
+        """The next event: ("prompt", text), ("ended", None) when the session's execute
+        reply came, or None when nothing arrived within ``timeout`` seconds."""
         import zmq
 
         poller = zmq.Poller()
-        poller.register(self.kc.shell_channel.socket, zmq.POLLIN)
         poller.register(self.kc.stdin_channel.socket, zmq.POLLIN)
+        poller.register(self.kc.shell_channel.socket, zmq.POLLIN)
         events = dict(poller.poll(timeout * 1000))
-        if not events:
-            return _QUIET
         if self.kc.stdin_channel.socket in events:
             msg = self.kc.stdin_channel.get_msg(timeout=0)
             if msg["msg_type"] == "input_request":
-                self._answer(msg, replies, interrupted)
+                prompt = msg.get("content", {}).get("prompt", "")
+                return "prompt", prompt if isinstance(prompt, str) else ""
         if self.kc.shell_channel.socket in events:
             msg = self.kc.shell_channel.get_msg(timeout=0)
-            if msg.get("parent_header", {}).get("msg_id") == msg_id \
-                    and msg["msg_type"] == "execute_reply":
-                return msg["content"]
-        return None
+            if self._session is not None and msg["msg_type"] == "execute_reply" and \
+                    msg.get("parent_header", {}).get("msg_id") == self._session:
+                self._session = None
+                return "ended", None
+        return None if not events else ("idle", "")
 
-    def _answer(self, msg: dict, replies, interrupted: bool) -> None:
-        prompt = msg.get("content", {}).get("prompt", "")
-        prompt = prompt if isinstance(prompt, str) else ""
-        answer = ""
-        if prompt[:1] == "R" and replies is not None:
+    def _execute(self, code: str, deadline: float) -> dict:
+        """Run ``code`` silently (the agent's installation); its execute reply."""
+        msg_id = self.kc.execute(code, silent=True, store_history=False, stop_on_error=False)
+        while time.monotonic() < deadline:
             try:
-                reply = wire.decode(prompt[1:], function=self._remote, opaque=Opaque,
-                                    model=_model)
-            except wire.WireError as exc:
-                reply = {"fail": f"an unreadable reply ({exc})"}
-            replies.append(reply if isinstance(reply, dict) else {"fail": "a malformed reply"})
-        elif prompt[:1] == "C" and not interrupted:
-            answer = self._run_callback(prompt[1:])
-        # anything else: the student's own input() (answered with an empty line)
-        self.kc.input(answer)
+                msg = self.kc.shell_channel.get_msg(timeout=min(1.0, deadline - time.monotonic()))
+            except Exception:
+                if not self._alive():
+                    raise KernelDied("your kernel died while the grader started") from None
+                continue
+            if msg.get("parent_header", {}).get("msg_id") == msg_id:
+                return msg["content"]
+        raise BridgeError("the kernel did not run the grader's set-up in time")
+
+    def _stop_call(self) -> None:
+        """Interrupt the call under way and wait (bounded) until the agent replies."""
+        self._interrupt()
+        end = time.monotonic() + self.grace
+        while self._session is not None and time.monotonic() < end:
+            event = self._next(0.2)
+            if event is None or event[0] != "prompt":
+                continue
+            if event[1][:1] == "R":
+                return
+            self.kc.input("")
+        if self._session is not None:
+            self.broken = ("your kernel did not stop when the grader interrupted a call that "
+                           "ran past its time limit")
 
     def _run_callback(self, text: str) -> str:
         """Call a trusted function the student's code asked for; the answer as JSON."""
@@ -344,20 +424,7 @@ class Bridge:
         except Exception:
             pass
 
-    def _drain(self, msg_id: str) -> None:
-        """After an interrupt: answer prompts until the execute reply (bounded)."""
-        end = time.monotonic() + self.grace
-        try:
-            while time.monotonic() < end:
-                if self._poll(msg_id, 0.2, None, True) not in (None, _QUIET):
-                    return
-        except Exception:
-            pass
-        self.broken = ("your kernel did not stop when the grader interrupted a call that ran "
-                       "past its time limit")
 
-
-_QUIET = {}   # _poll's answer when nothing arrived
 HARVEST_CAP = 200_000   # values remembered per lent function
 
 

@@ -204,9 +204,16 @@ class ClassGrader(Autograde):
                             enabled=bool(self.show_progress))
         prepared, pending, by_job = [], {}, {}
 
+        self.timing: dict[str, float] = {"prepare (main process)": 0.0,
+                                         "save (main process)": 0.0}
+
         def save(result):
             outcome = by_job[result.job.id]
+            start = time.perf_counter()
             self._save(outcome, result)
+            self.timing["save (main process)"] += time.perf_counter() - start
+            for phase, seconds in result.timing.items():
+                self.timing[phase] = self.timing.get(phase, 0.0) + float(seconds)
             pending[id(outcome)] -= 1
             if pending[id(outcome)] == 0:
                 self._finish(outcome)
@@ -216,7 +223,9 @@ class ClassGrader(Autograde):
             for student, assignment, notebooks in submissions:
                 outcome = Outcome(student, assignment)
                 self.outcomes[(student, assignment)] = outcome
+                start = time.perf_counter()
                 jobs = self._prepare(outcome, notebooks)
+                self.timing["prepare (main process)"] += time.perf_counter() - start
                 prepared.append((outcome, jobs))
                 pending[id(outcome)] = len(jobs)
                 progress.total -= len(notebooks) - len(jobs)
@@ -431,7 +440,10 @@ class ClassGrader(Autograde):
                 if entry["status"] == "skipped" and student in old:
                     continue   # keep the record of the run that graded it
                 old[student] = entry
-            old["_meta"] = {"written": time.strftime("%Y-%m-%d %H:%M:%S"), "jobs": self.jobs}
+            old["_meta"] = {"written": time.strftime("%Y-%m-%d %H:%M:%S"), "jobs": self.jobs,
+                            "notebooks": sum(len(o.notebooks) for o in self.outcomes.values()),
+                            "seconds": {k: round(v, 3) for k, v in
+                                        getattr(self, "timing", {}).items()}}
             path.write_text(json.dumps(old, indent=1, sort_keys=True))
 
 

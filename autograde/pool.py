@@ -57,6 +57,7 @@ class Result:
     cell_timeouts: list[str] = field(default_factory=list)
     skipped_files: list[str] = field(default_factory=list)   # left out of the kernel's folder
     findings: list[str] = field(default_factory=list)   # the trusted side's, for review
+    timing: dict = field(default_factory=dict)   # worker seconds by phase (worker.TIMING)
 
 
 def _fork_worker(exporter, execute, env: dict, log_path: Path,
@@ -327,7 +328,8 @@ class WorkerPool:
                 continue
             self._results.put(Result(job, msg["status"], msg["seconds"], msg.get("error"),
                                      msg.get("cell_timeouts", []),
-                                     msg.get("skipped_files", []), msg.get("findings", [])))
+                                     msg.get("skipped_files", []), msg.get("findings", []),
+                                     msg.get("timing", {})))
         if worker is not None:
             worker.stop()
         leftover = self._forked.pop(slot, None)

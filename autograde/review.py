@@ -11,7 +11,8 @@ sentence)`` pairs; :func:`review_flags` the sentences alone):
   restored them from the gradebook before grading, so the score is
   unaffected);
 - ``reference-guard``: an answer that calls the dlkit reference it was asked
-  to write (dlkit.grading's ``forbid_calls`` caught it while the tests ran);
+  to write (withheld from the grading kernel's dlkit, so the call raised
+  ``WithheldError``; or ``forbid_calls`` caught it);
 - ``ast-scan``: answer code that reaches for the grading machinery or the
   system, found by reading its syntax tree (never by running it): patching
   numpy, dlkit, builtins or IPython, replacing modules, always-true
@@ -757,7 +758,8 @@ def _from_outputs(nb, name: str) -> list[tuple[str, str]]:
                 written.append(gid)
         text = " ".join(str(o.get("evalue", "")) + "".join(o.get("traceback", []))
                         for o in cell.get("outputs", []) if o.get("output_type") == "error")
-        called = re.search(r"(\w+) calls ([\w.]+), the reference you are asked to write", text)
+        called = re.search(r"(\w+) calls ([\w.]+), the reference you are asked to write", text) \
+            or re.search(r"(\w+) raised WithheldError: ([\w.]+) is not available", text)
         if called:
             flags.append(("reference-guard",
                           f"{name}: {called.group(1)} calls {called.group(2)}, the reference "

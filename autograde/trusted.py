@@ -35,7 +35,7 @@ import traceback
 
 import nbformat
 
-from autograde.bridge import Bridge, BridgeError, KernelUnresponsive, RemoteFunction
+from autograde.bridge import Bridge, BridgeError, KernelDied, KernelUnresponsive, RemoteFunction
 
 STUDENT, BOTH, TRUSTED = "student", "both", "trusted"
 HIDDEN_MARK = "### BEGIN HIDDEN TESTS"
@@ -190,7 +190,7 @@ class TrustedCells:
                         outputs.append(nbformat.v4.new_output(
                             "execute_result", data={"text/plain": repr(value)[:10_000]},
                             execution_count=self.count))
-        except KernelUnresponsive:
+        except (KernelUnresponsive, KernelDied):
             raise
         except BaseException as exc:   # what the cell raised: its error output
             outputs.append(_error_output(exc, source))
@@ -198,6 +198,7 @@ class TrustedCells:
             tree.body.append(last)
         if push and HIDDEN_MARK not in source:   # what it defined, even if a check failed
             self._push(tree)
+        self.bridge.end()   # the kernel is the notebook's again
         return streams.outputs() + outputs
 
     def run_setup(self, cell) -> None:
@@ -226,7 +227,7 @@ class TrustedCells:
             values[name] = value
         try:
             self.bridge.push(values)
-        except KernelUnresponsive:
+        except (KernelUnresponsive, KernelDied):
             raise
         except BridgeError:
             pass

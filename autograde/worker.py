@@ -53,6 +53,8 @@ STATUS_OK = "ok"            # executed (cells may have failed: that is grading's
 STATUS_DEAD = "dead"        # the kernel died (os._exit, segfault, out of memory)
 STATUS_ERROR = "error"      # the notebook could not be executed at all
 STATUS_UNRESPONSIVE = "unresponsive"  # a cell timed out and the kernel ignored the interrupt
+# where a notebook's time goes in a worker (the 'done' message's "timing")
+TIMING = ("kernel", "student cells", "checks", "calls into student code")
 
 
 def split_autograde_steps(steps) -> tuple[list, list]:
@@ -101,6 +103,7 @@ class PrestartingExecute(Execute):
 
     next_km = None
     next_assignment = None
+    timing: dict = {}   # this notebook's seconds per TIMING entry
     emit = None   # set by serve(): how to tell the parent about a kernel's pid
     current = None   # index of the cell being executed, to say where things went wrong
     trusted = None   # the notebook's TrustedCells, once its first cell runs
@@ -113,35 +116,50 @@ class PrestartingExecute(Execute):
     def preprocess_cell(self, cell, resources, index):
         self.current = index
         if self.trusted is None:   # before the notebook's first cell: the messenger
+            start = time.perf_counter()
             bridge = Bridge(self.km, call_limit=self.timeout or 60)
             self.trusted = TrustedCells(bridge)
             bridge.install()
+            self.timing["kernel"] += time.perf_counter() - start
         role = cell_role(cell)
         if role == STUDENT:
-            return super().preprocess_cell(cell, resources, index)
+            return self._student_run(cell, resources, index)
         if role == BOTH:
-            result = super().preprocess_cell(cell, resources, index)
+            result = self._student_run(cell, resources, index)
             self._trusted_run(self.trusted.run_setup, cell)
             return result
         cell.outputs = self._trusted_run(self.trusted.run, cell)
         cell.execution_count = self.trusted.count
         return cell, resources
 
+    def _student_run(self, cell, resources, index):
+        start = time.perf_counter()
+        try:
+            return super().preprocess_cell(cell, resources, index)
+        finally:
+            self.timing["student cells"] += time.perf_counter() - start
+
     def _trusted_run(self, run, cell):
         from nbclient.exceptions import DeadKernelError
 
+        start, calls = time.perf_counter(), self.trusted.bridge.seconds
         try:
             return run(cell)
         except KernelDied as exc:
             raise DeadKernelError(str(exc)) from None
+        finally:
+            into_student = self.trusted.bridge.seconds - calls
+            self.timing["calls into student code"] += into_student
+            self.timing["checks"] += time.perf_counter() - start - into_student
 
     def prestart(self, cwd: str, assignment: str | None) -> None:
         """Start the kernel for the next notebook (of ``assignment``) now, in ``cwd``."""
         km = self.kernel_manager_class(kernel_name=self.kernel_name or "python3",
                                        config=self.config)
-        km.assignment = assignment
+        start = time.perf_counter()
         run_sync(km.start_kernel)(extra_arguments=list(self.extra_arguments), cwd=cwd)
         self.next_km, self.next_assignment = km, assignment
+        self.next_start_seconds = time.perf_counter() - start
         self._tell(km)
 
     def discard(self) -> None:
@@ -159,6 +177,9 @@ class PrestartingExecute(Execute):
             else:
                 self.discard()
         self.trusted = None
+        self.timing = dict.fromkeys(TIMING, 0.0)
+        if km is not None:   # started early: its start-up is this notebook's too
+            self.timing["kernel"] += getattr(self, "next_start_seconds", 0.0)
         try:
             return super().preprocess(nb, resources, km=km)
         finally:
@@ -171,7 +192,9 @@ class PrestartingExecute(Execute):
                 _shutdown(km)
 
     async def async_start_new_kernel(self, **kwargs):
+        start = time.perf_counter()
         await super().async_start_new_kernel(**kwargs)
+        self.timing["kernel"] += time.perf_counter() - start
         self._tell(self.km)
 
     # nbclient binds its synchronous wrapper to its own coroutine: rebind it to ours,
@@ -238,6 +261,8 @@ def run_job(job: dict, exporter, execute, workdir: str) -> dict:
         result["cell_timeouts"] = _timed_out_cells(nbformat.reads(output, as_version=4))
         if execute is not None and execute.trusted is not None:
             result["findings"] = list(execute.trusted.bridge.findings)
+        if execute is not None and hasattr(execute, "timing"):
+            result["timing"] = {k: round(v, 4) for k, v in execute.timing.items()}
         with open(job["output"], "w", encoding="utf-8") as fh:
             fh.write(output)
     except (CellTimeoutError, KernelUnresponsive):
