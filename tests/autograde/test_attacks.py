@@ -498,23 +498,27 @@ Session.send = _send
 """
 
 FAKE_AGENT = """\
-import builtins, base64, json
+import builtins
 
 _real = builtins.__autograde__
 
 
-def _fake(message):   # answer every call with an echo of its first argument
-    request = json.loads(base64.b64decode(message))
-    if request.get('op') != 'call':
-        return _real(message)
-    args = request.get('args') or [0.0]
-    get_ipython().kernel.raw_input('R' + json.dumps({'value': args[0] if args else 0.0,
-                                                     'error': None, 'timed_out': False,
-                                                     'warnings': [], 'stdout': '',
-                                                     'stderr': ''}))
+class _Fake:   # the grader's messenger, with every call answered by its first argument
+    def __getattr__(self, name):
+        return getattr(_real, name)
+
+    def _handle(self, request):
+        if isinstance(request, dict) and request.get('op') == 'call':
+            args = request.get('args') or [0.0]
+            return {'value': args[0], 'error': None, 'timed_out': False, 'warnings': [],
+                    'stdout': '', 'stderr': ''}
+        return _real._handle(request)
+
+    def serve(self):
+        return type(_real).serve(self)
 
 
-builtins.__autograde__ = _fake
+builtins.__autograde__ = _Fake()
 """
 
 UNRESPONSIVE = """\
