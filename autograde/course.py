@@ -39,6 +39,8 @@ class Assignment:
     release: dt.datetime
     due: dt.datetime
     points: float
+    withhold: tuple[str, ...] = ()   # dlkit names its grading kernels lack (autograde/withheld.py)
+    keep: tuple[str, ...] = ()       # dlkit names they always keep
 
 
 @dataclass(frozen=True)
@@ -102,9 +104,17 @@ def read_schedule(course_dir: Path) -> list[Assignment]:
         missing = {"id", "title", "release", "due", "points"} - set(raw)
         if missing:
             raise CourseDataError(f"{path}: assignment #{i} lacks {sorted(missing)}")
+        names = {}
+        for key in ("withhold", "keep"):
+            value = raw.get(key) or []
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                raise CourseDataError(f"{path}: {raw['id']}.{key} must be a list of dlkit "
+                                      f"names like dlkit.nn.Dense.forward, got {value!r}")
+            names[key] = tuple(value)
         a = Assignment(str(raw["id"]), str(raw["title"]),
                        _when(raw["release"], path, f"{raw['id']}.release"),
-                       _when(raw["due"], path, f"{raw['id']}.due"), float(raw["points"]))
+                       _when(raw["due"], path, f"{raw['id']}.due"), float(raw["points"]),
+                       **names)
         if a.due <= a.release:
             raise CourseDataError(f"{path}: {a.id} is due before it is released")
         out.append(a)

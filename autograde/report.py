@@ -11,7 +11,7 @@
 formgrader and are not part of it); ``status`` is graded, failed, timeout,
 missing or invalid; ``flags`` are reasons for manual review, and
 ``defences`` the same flags with the defence that raised each one
-(``{"defence": "tripwire", "reason": "..."}``: see autograde/review.py and
+(``{"defence": "ast-scan", "reason": "..."}``: see autograde/review.py and
 autograde/integrity.py).
 
 ``reports/index.html`` is one self-contained page (plots embedded as PNG):

@@ -28,7 +28,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
-import yaml
 
 QUIET_MODULES = ("dlkit.plots", "dlkit.widgets")   # their stubs print and return None
 PACKAGE = "dlkit"
@@ -92,14 +91,6 @@ def names_in_tests(notebook) -> set[str]:
     return found
 
 
-def _schedule_entry(course_root: Path, assignment: str) -> dict:
-    data = yaml.safe_load((course_root / "course" / "schedule.yaml").read_text()) or {}
-    for entry in data.get("assignments", []):
-        if entry.get("id") == assignment:
-            return entry
-    return {}
-
-
 def plan(course_root, assignment: str, package_dir: Path | None = None) -> Plan:
     """What ``assignment``'s grading kernel lacks (see the module docstring)."""
     course_root = Path(course_root)
@@ -107,9 +98,10 @@ def plan(course_root, assignment: str, package_dir: Path | None = None) -> Plan:
     tests: set[str] = set()
     for path in sorted((course_root / "source" / assignment).glob("*.ipynb")):
         tests |= names_in_tests(nbformat.read(path, as_version=4))
-    entry = _schedule_entry(course_root, assignment)
-    declared = tuple(entry.get("withhold", []) or [])
-    keep = tuple(entry.get("keep", []) or [])
+    from autograde.course import read_schedule
+
+    entry = next((a for a in read_schedule(course_root / "course") if a.id == assignment), None)
+    declared, keep = (entry.withhold, entry.keep) if entry is not None else ((), ())
     index = _Index(package_dir)
     unknown = [n for n in (*declared, *keep) if not index.exists(n)]
     if unknown:

@@ -1,0 +1,175 @@
+"""autograde.bridge and autograde.agent against a real kernel: data in, data out.
+
+A plain kernel (no sandbox: these are about the protocol) with the agent
+installed as a worker installs it; the student's side is set up with
+ordinary execute requests, as the notebook's cells would.
+"""
+
+from __future__ import annotations
+
+import textwrap
+import time
+
+import numpy as np
+import pytest
+from jupyter_client.manager import AsyncKernelManager
+from jupyter_core.utils import run_sync
+
+from autograde.bridge import Bridge, CallTimeout, KernelDied, KernelUnresponsive, Opaque
+
+pytestmark = pytest.mark.xdist_group("bridge")
+
+
+@pytest.fixture
+def bridge():
+    km = AsyncKernelManager(kernel_name="python3")
+    run_sync(km.start_kernel)(extra_arguments=["--HistoryManager.hist_file=:memory:"])
+    b = Bridge(km, call_limit=20)
+    b.grace = 2.0
+    b.install()
+    yield b
+    b.close()
+    run_sync(km.shutdown_kernel)(now=True)
+
+
+def student(b: Bridge, code: str) -> None:
+    """Run code in the kernel as a student's cell would."""
+    reply = b._execute(textwrap.dedent(code), time.monotonic() + 30)
+    assert reply["status"] == "ok", reply
+
+
+def test_names_come_back_as_data_functions_as_proxies_objects_as_their_repr(bridge):
+    student(bridge, """
+        import numpy as np
+        answers = ["ML", "DL"]
+        W = np.arange(6.0).reshape(2, 3)
+        pair = (1, {"a": np.float32(2.5)})
+        def f(x, y=1):
+            return x + y
+        class Thing:
+            def __repr__(self):
+                return "<a thing>"
+        thing = Thing()
+    """)
+    found = bridge.lookup(["answers", "W", "pair", "f", "thing", "missing"])
+    assert found["answers"] == ["ML", "DL"] and np.array_equal(found["W"],
+                                                               np.arange(6.0).reshape(2, 3))
+    assert found["pair"] == (1, {"a": np.float32(2.5)})
+    assert found["f"](2) == 3 and found["f"].__grading_params__ == ["x", "y"]
+    assert "return x + y" in found["f"].__grading_source__
+    assert isinstance(found["thing"], Opaque) and repr(found["thing"]) == "<a thing>"
+    assert "missing" not in found
+
+
+def test_a_guarded_call_records_what_happened_and_callbacks_run_here(bridge):
+    student(bridge, """
+        import warnings
+        def noisy(x, activation):
+            print("computing")
+            warnings.warn("careful", RuntimeWarning)
+            return activation(x) * 2
+        def broken(x):
+            return 1 / 0
+    """)
+    found = bridge.lookup(["noisy", "broken"])
+    seen = []
+
+    def activation(z):   # a trusted function: called back, here
+        seen.append(np.asarray(z).tolist())
+        return np.asarray(z) + 1.0
+
+    record = found["noisy"].__grading_call__((np.array([1.0, 2.0]), activation), {}, None, 5)
+    assert np.array_equal(record["value"], [4.0, 6.0]) and seen == [[1.0, 2.0]]
+    assert record["stdout"] == "computing\n" and record["warnings"] == [("RuntimeWarning",
+                                                                       "careful")]
+    record = found["broken"].__grading_call__((1.0,), {}, None, 5)
+    assert type(record["error"]) is ZeroDivisionError
+    assert "line 7 of broken: return 1 / 0" in record["error"].autograde_where
+    with pytest.raises(ZeroDivisionError):
+        found["broken"](1.0)
+
+
+def test_a_function_passed_to_a_callback_is_called_back_in_turn(bridge):
+    """A student's derivative handed to a trusted function (a4's activation_backward):
+    the trusted side calls it while the kernel waits for the callback's answer."""
+    student(bridge, """
+        def derivative(z):
+            return 3 * z
+        def train(step, z):
+            return step(z, derivative) + 1
+    """)
+    train = bridge.lookup(["train"])["train"]
+
+    def step(z, d):   # trusted: calls the student's derivative, nested
+        return d(z) * 10 + d(1.0)
+
+    assert train(step, 2.0) == 2.0 * 3 * 10 + 3 + 1
+
+
+def test_uses_are_bound_while_the_call_runs_and_restored_after(bridge):
+    student(bridge, """
+        def sigmoid(x):
+            return "mine"
+        def derivative(x):
+            s = sigmoid(x)
+            return s
+    """)
+    found = bridge.lookup(["derivative"])
+    record = found["derivative"].__grading_call__((0.0,), {}, {"sigmoid": lambda x: 0.5}, 5)
+    assert record["value"] == 0.5
+    assert found["derivative"](0.0) == "mine"
+
+
+def test_an_overrun_is_interrupted_and_the_kernel_goes_on(bridge):
+    student(bridge, """
+        import time
+        def slow(x):
+            time.sleep(60)
+        def fast(x):
+            return x
+    """)
+    found = bridge.lookup(["slow", "fast"])
+    start = time.monotonic()
+    assert found["slow"].__grading_call__((1,), {}, None, 1)["timed_out"] is True
+    assert time.monotonic() - start < 8
+    with pytest.raises(CallTimeout):
+        bridge.call_limit = 1
+        found["slow"](1)
+    assert found["fast"](7) == 7
+
+
+def test_a_kernel_that_ignores_every_stop_is_given_up_on(bridge):
+    student(bridge, """
+        import signal
+        def stubborn(x):
+            signal.signal(signal.SIGALRM, signal.SIG_IGN)
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+            while True:
+                pass
+        def fast(x):
+            return x
+    """)
+    found = bridge.lookup(["stubborn", "fast"])
+    with pytest.raises(KernelUnresponsive):
+        found["stubborn"].__grading_call__((1,), {}, None, 1)
+    start = time.monotonic()
+    with pytest.raises(KernelUnresponsive):   # at once, from now on
+        found["fast"](1)
+    assert time.monotonic() - start < 1
+
+
+def test_a_kernel_that_dies_in_a_call_is_reported_dead(bridge):
+    student(bridge, """
+        import os
+        def die(x):
+            os._exit(3)
+    """)
+    with pytest.raises(KernelDied):
+        bridge.lookup(["die"])["die"](1)
+
+
+def test_pushed_data_is_defined_in_the_kernel_and_the_notebook_runs_on(bridge):
+    bridge.push({"X1": np.array([[1.0, 2.0]]), "label": "pushed"})
+    bridge.end()
+    student(bridge, "assert X1.shape == (1, 2) and label == 'pushed'")
+    assert bridge.lookup(["label"]) == {"label": "pushed"}
