@@ -197,7 +197,8 @@ class ClassGrader(Autograde):
                  for a in sorted({a for _, a, _ in submissions})}
         pool = WorkerPool(self.coursedir.root, min(self.jobs, len(submissions)) or 1,
                           self.notebook_timeout, self.memory_limit_mb, self.file_limit_mb,
-                          self.log_dir / "workers", sandbox=self._sandbox_settings(views))
+                          self.log_dir / "workers", sandbox=self._sandbox_settings(views),
+                          assignment=next(iter(views), None) if len(views) == 1 else None)
         # fork the workers first: they start kernels while submissions are prepared
         pool.start(*build_preprocessors(self))
         progress = Progress(sum(len(nbs) for _, _, nbs in submissions),

@@ -226,7 +226,7 @@ class WorkerPool:
 
     def __init__(self, course_root: Path, jobs: int, notebook_timeout: float,
                  memory_mb: int = 0, file_mb: int = 0, log_dir: Path | None = None,
-                 sandbox: dict | None = None):
+                 sandbox: dict | None = None, assignment: str | None = None):
         self.course_root = Path(course_root)
         self.jobs = max(1, int(jobs))
         self.notebook_timeout = notebook_timeout
@@ -235,6 +235,8 @@ class WorkerPool:
         if sandbox is None:
             sandbox = {"namespaces": False, "memory_mb": memory_mb, "file_mb": file_mb}
         self.env = dict(os.environ, AUTOGRADE_SANDBOX=json.dumps(sandbox), PYTHONUNBUFFERED="1")
+        if assignment:   # each worker starts its first kernel (with that dlkit view) at once
+            self.env["AUTOGRADE_ASSIGNMENT"] = assignment
         for stale in ("AUTOGRADE_MEMORY_MB", "AUTOGRADE_FILE_MB"):
             self.env.pop(stale, None)
         # the kernels must find the interpreter's own tools (nbgrader runs alembic)

@@ -219,6 +219,12 @@ def build_view(course_root, assignment: str, dest) -> Path:
         out.parent.mkdir(parents=True, exist_ok=True)
         module = ".".join([PACKAGE, *rel.with_suffix("").parts]).removesuffix(".__init__")
         out.write_text(_stubbed(index.modules[module], module, withheld, path.read_text()))
+    # compiled now, once: a kernel cannot write the view's __pycache__, and would
+    # otherwise compile dlkit at every start
+    import compileall
+
+    compileall.compile_dir(str(target), quiet=1, workers=1)
+    _font_cache(dest / "matplotlib")
     # readable by the kernel's unprivileged user: nothing in it is secret
     for path in [dest, *dest.rglob("*")]:
         path.chmod(0o755 if path.is_dir() else 0o644)
@@ -228,6 +234,28 @@ def build_view(course_root, assignment: str, dest) -> Path:
         "withheld": the_plan.withheld}, indent=1))
     (dest / "withheld.json").chmod(0o644)
     return dest
+
+
+_FONTS: list[Path] = []   # built once per process
+
+
+def _font_cache(folder: Path) -> None:
+    """matplotlib's font list, built once a process: a kernel's fresh HOME gets a copy
+    (autograde/sandbox.py) instead of scanning the machine's fonts at every start."""
+    import atexit
+    import os
+    import subprocess
+    import sys
+    import tempfile
+
+    if not _FONTS:
+        built = Path(tempfile.mkdtemp(prefix="autograde-fonts-"))
+        atexit.register(shutil.rmtree, built, True)
+        env = dict(os.environ, MPLCONFIGDIR=str(built), MPLBACKEND="Agg")
+        subprocess.run([sys.executable, "-c", "import matplotlib.font_manager"], env=env,
+                       capture_output=True, timeout=120, check=False)
+        _FONTS.append(built)
+    shutil.copytree(_FONTS[0], folder, dirs_exist_ok=True)
 
 
 def _stub_body(qual: str, quiet: bool, returns_self: bool = False) -> list[ast.stmt]:

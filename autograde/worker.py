@@ -103,6 +103,7 @@ class PrestartingExecute(Execute):
 
     next_km = None
     next_assignment = None
+    finished_km = None   # the kernel of the notebook just executed, until release()
     timing: dict = {}   # this notebook's seconds per TIMING entry
     emit = None   # set by serve(): how to tell the parent about a kernel's pid
     current = None   # index of the cell being executed, to say where things went wrong
@@ -185,11 +186,17 @@ class PrestartingExecute(Execute):
         finally:
             if self.trusted is not None:
                 self.trusted.bridge.close()
-            if km is not None:   # ours, not nbclient's: shut it down ourselves
-                if getattr(self, "kc", None) is not None:
+            if km is not None:   # ours, not nbclient's: shut it down ourselves, once the
+                if getattr(self, "kc", None) is not None:   # result is on its way
                     self.kc.stop_channels()
                     self.kc = None
-                _shutdown(km)
+                self.finished_km = km
+
+    def release(self) -> None:
+        """Shut down the last notebook's kernel (after its result was sent)."""
+        km, self.finished_km = self.finished_km, None
+        if km is not None:
+            _shutdown(km)
 
     async def async_start_new_kernel(self, **kwargs):
         start = time.perf_counter()
@@ -330,7 +337,8 @@ def serve(infile, outfile, exporter, execute, prestart: bool = True) -> None:
     emit({"event": "ready", "pid": os.getpid()})
     workdir = tempfile.mkdtemp(prefix="autograde-")
     can_prestart = prestart and hasattr(execute, "prestart")
-    assignment = None   # the last job's: the next one is most likely of the same
+    # the assignment the pool grades (or the last job's): its kernel can start at once
+    assignment = os.environ.get(sandbox.ASSIGNMENT_VAR) or None
     try:
         while True:
             if can_prestart and execute.next_km is None and assignment is not None:
@@ -347,9 +355,13 @@ def serve(infile, outfile, exporter, execute, prestart: bool = True) -> None:
                 break
             assignment = job.get("assignment")
             emit(run_job(job, exporter, execute, workdir))
+            if hasattr(execute, "release"):   # while the parent saves the result
+                execute.release()
             shutil.rmtree(workdir, ignore_errors=True)
             workdir = tempfile.mkdtemp(prefix="autograde-")
     finally:
+        if hasattr(execute, "release"):
+            execute.release()
         if can_prestart:
             execute.discard()
         shutil.rmtree(workdir, ignore_errors=True)
