@@ -164,16 +164,25 @@ class GradeApp(AutogradeStep):
 
     def start(self):
         super().start()
-        from autograde.grader import STATUSES, ClassGrader
+        from autograde.grader import STATUSES, ClassGrader, Run
 
         db = self.root / "gradebook.db"
         if self.coursedir.db_url.startswith("sqlite") and not db.exists():
             self.fail("no gradebook yet: run `autograde release` first")
         # nbformat notes missing cell ids in re-added cells on stderr; not news
         warnings.filterwarnings("ignore", category=MissingIDFieldWarning)
-        for assignment in self.assignments():
+        assignments = self.assignments()
+        run = Run(assignments)   # one pool of workers for all of them
+        try:
+            self._grade_each(assignments, run, ClassGrader, STATUSES)
+        finally:
+            run.close()
+
+    def _grade_each(self, assignments, run, ClassGrader, STATUSES) -> None:
+        for assignment in assignments:
             self.coursedir.assignment_id = assignment
             grader = ClassGrader(coursedir=self.coursedir, parent=self)
+            grader.run = run
             start = time.monotonic()
             try:
                 grader.init_notebooks()

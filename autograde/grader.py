@@ -70,6 +70,22 @@ class Outcome:
             self.defences.append({"defence": defence, "reason": reason})
 
 
+class Run:
+    """What the assignments of one ``autograde grade`` share: the worker pool (forked
+    once, with every assignment's dlkit view) and the scratch folder of the views."""
+
+    def __init__(self, assignments=()):
+        self.assignments = list(assignments)
+        self.scratch = Path(tempfile.mkdtemp(prefix="autograde-views-"))
+        self.pool: WorkerPool | None = None
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.close()
+            self.pool = None
+        shutil.rmtree(self.scratch, ignore_errors=True)
+
+
 def _cores() -> int:
     try:
         return len(os.sched_getaffinity(0))
@@ -79,6 +95,8 @@ def _cores() -> int:
 
 class ClassGrader(Autograde):
     """nbgrader's Autograde converter, executing ``jobs`` notebooks at once."""
+
+    run: Run | None = None   # set by the app: a pool shared by the run's assignments
 
     jobs = Integer(
         help="How many notebooks to execute at once (default: the number of CPU cores). "
@@ -193,14 +211,21 @@ class ClassGrader(Autograde):
         submissions = sorted((self._parse(path) for path in self.assignments),
                              key=lambda s: (s[1], s[0]))
         self._note_missing(submissions)
-        views = {a: str(withheld.build_view(self.coursedir.root, a, self._scratch / "views" / a))
-                 for a in sorted({a for _, a, _ in submissions})}
-        pool = WorkerPool(self.coursedir.root, min(self.jobs, len(submissions)) or 1,
-                          self.notebook_timeout, self.memory_limit_mb, self.file_limit_mb,
-                          self.log_dir / "workers", sandbox=self._sandbox_settings(views),
-                          assignment=next(iter(views), None) if len(views) == 1 else None)
-        # fork the workers first: they start kernels while submissions are prepared
-        pool.start(*build_preprocessors(self))
+        # one pool for the whole run when the app grades several assignments (a Run)
+        run = self.run if self.run is not None else Run()
+        pool = run.pool
+        if pool is None:
+            wanted = sorted({a for _, a, _ in submissions} | set(run.assignments))
+            views = {a: str(withheld.build_view(self.coursedir.root, a, run.scratch / "views" / a))
+                     for a in wanted}
+            workers = min(self.jobs, len(submissions) if len(wanted) <= 1 else self.jobs) or 1
+            pool = WorkerPool(self.coursedir.root, workers,
+                              self.notebook_timeout, self.memory_limit_mb, self.file_limit_mb,
+                              self.log_dir / "workers", sandbox=self._sandbox_settings(views),
+                              assignment=wanted[0] if wanted else None)
+            # fork the workers first: they start kernels while submissions are prepared
+            pool.start(*build_preprocessors(self))
+            run.pool = pool
         progress = Progress(sum(len(nbs) for _, _, nbs in submissions),
                             enabled=bool(self.show_progress))
         prepared, pending, by_job = [], {}, {}
@@ -235,11 +260,13 @@ class ClassGrader(Autograde):
                     pool.submit(job)
                 for result in pool.ready():
                     save(result)
-            for result in pool.finish():
+            for result in pool.drain():
                 save(result)
         finally:
             progress.close()
             shutil.rmtree(self._scratch, ignore_errors=True)
+            if self.run is None:
+                run.close()
         for outcome, js in prepared:
             if not js:   # nothing to execute: invalid, missing or skipped
                 self._finish(outcome)

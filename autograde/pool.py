@@ -110,7 +110,7 @@ class _Worker:
         self.pid = pid
         self.to_worker, self.from_worker = to_worker, from_worker
         self.messages: queue.Queue = queue.Queue()
-        self.kernel_pid: int | None = None
+        self.kernel_pids: set[int] = set()   # every kernel it started and has not shut down
         self.returncode: int | None = None
         threading.Thread(target=self._read, daemon=True).start()
 
@@ -143,8 +143,10 @@ class _Worker:
                 msg = self.messages.get(timeout=remaining)
             except queue.Empty:
                 return None
-            if msg.get("event") == "kernel":
-                self.kernel_pid = msg.get("pid")
+            if msg.get("event") == "kernel" and msg.get("pid"):
+                self.kernel_pids.add(msg["pid"])
+            if msg.get("event") == "kernel-gone":
+                self.kernel_pids.discard(msg.get("pid"))
             if msg.get("event") == "exit":
                 return None
             if msg.get("event") == event:
@@ -170,7 +172,7 @@ class _Worker:
         return False
 
     def kill(self) -> None:
-        for pid in (self.kernel_pid, self.pid):
+        for pid in (*self.kernel_pids, self.pid):
             if pid:
                 try:
                     os.killpg(pid, signal.SIGKILL)
@@ -291,15 +293,23 @@ class WorkerPool:
             self._returned += 1
             yield result
 
-    def finish(self):
-        """No more jobs: yield the remaining results as they come, then stop the workers."""
-        for _ in self._threads:
-            self._todo.put(None)
+    def drain(self):
+        """Yield the results of every job submitted so far, as they come (workers stay)."""
         while self._returned < self._submitted:
             self._returned += 1
             yield self._results.get()
+
+    def close(self) -> None:
+        """Stop the workers (after the jobs already submitted)."""
+        for _ in self._threads:
+            self._todo.put(None)
         for t in self._threads:
             t.join()
+
+    def finish(self):
+        """No more jobs: yield the remaining results as they come, then stop the workers."""
+        yield from self.drain()
+        self.close()
 
     def _slot(self, slot: int) -> None:
         worker = None

@@ -34,6 +34,7 @@ when a worker must be replaced, started as ``python -m autograde.worker``.
 
 from __future__ import annotations
 
+import collections
 import json
 import os
 import shutil
@@ -101,8 +102,6 @@ class PrestartingExecute(Execute):
     the next notebook, while the parent saves the previous one.
     """
 
-    next_km = None
-    next_assignment = None
     finished_km = None   # the kernel of the notebook just executed, until release()
     timing: dict = {}   # this notebook's seconds per TIMING entry
     emit = None   # set by serve(): how to tell the parent about a kernel's pid
@@ -113,6 +112,7 @@ class PrestartingExecute(Execute):
         # every kernel, prestarted or not, starts through the sandbox's launcher
         kw.setdefault("kernel_manager_class", sandbox.kernel_manager_class())
         super().__init__(**kw)
+        self.ahead = collections.deque()   # (km, assignment, workdir, start seconds)
 
     def preprocess_cell(self, cell, resources, index):
         self.current = index
@@ -154,33 +154,39 @@ class PrestartingExecute(Execute):
             self.timing["checks"] += time.perf_counter() - start - into_student
 
     def prestart(self, cwd: str, assignment: str | None) -> None:
-        """Start the kernel for the next notebook (of ``assignment``) now, in ``cwd``."""
+        """Start a kernel for a coming notebook (of ``assignment``) now, in ``cwd``."""
         km = self.kernel_manager_class(kernel_name=self.kernel_name or "python3",
                                        config=self.config)
         start = time.perf_counter()
         run_sync(km.start_kernel)(extra_arguments=list(self.extra_arguments), cwd=cwd)
-        self.next_km, self.next_assignment = km, assignment
-        self.next_start_seconds = time.perf_counter() - start
+        self.ahead.append((km, assignment, cwd, time.perf_counter() - start))
         self._tell(km)
 
     def discard(self) -> None:
-        km, self.next_km = self.next_km, None
-        if km is not None:
-            _shutdown(km)
+        """Shut down the kernels started ahead (the next job is of another assignment)."""
+        while self.ahead:
+            km, _, cwd, _ = self.ahead.popleft()
+            self._shutdown(km)
+            shutil.rmtree(cwd, ignore_errors=True)
+
+    def _shutdown(self, km) -> None:
+        _shutdown(km)
+        if self.emit is not None:
+            self.emit({"event": "kernel-gone", "pid": _pid(km)})
 
     def preprocess(self, nb, resources=None, km=None):
         wanted = nb.metadata.get("kernelspec", {}).get("name") or self.kernel_name
         assignment = (resources or {}).get("nbgrader", {}).get("assignment")
-        if km is None and self.next_km is not None:
-            if (not wanted or self.next_km.kernel_name == wanted) \
-                    and self.next_assignment == assignment:
-                km, self.next_km = self.next_km, None
+        here = (resources or {}).get("metadata", {}).get("path")
+        self.timing = dict.fromkeys(TIMING, 0.0)
+        if km is None and self.ahead:
+            first, of, cwd, seconds = self.ahead[0]
+            if (not wanted or first.kernel_name == wanted) and of == assignment and cwd == here:
+                km = self.ahead.popleft()[0]
+                self.timing["kernel"] += seconds   # started early: its start-up is ours too
             else:
                 self.discard()
         self.trusted = None
-        self.timing = dict.fromkeys(TIMING, 0.0)
-        if km is not None:   # started early: its start-up is this notebook's too
-            self.timing["kernel"] += getattr(self, "next_start_seconds", 0.0)
         try:
             return super().preprocess(nb, resources, km=km)
         finally:
@@ -196,7 +202,7 @@ class PrestartingExecute(Execute):
         """Shut down the last notebook's kernel (after its result was sent)."""
         km, self.finished_km = self.finished_km, None
         if km is not None:
-            _shutdown(km)
+            self._shutdown(km)
 
     async def async_start_new_kernel(self, **kwargs):
         start = time.perf_counter()
@@ -210,9 +216,12 @@ class PrestartingExecute(Execute):
 
     def _tell(self, km) -> None:
         if self.emit is not None:
-            provisioner = getattr(km, "provisioner", None)
-            self.emit({"event": "kernel",
-                       "pid": getattr(getattr(provisioner, "process", None), "pid", None)})
+            self.emit({"event": "kernel", "pid": _pid(km)})
+
+
+def _pid(km) -> int | None:
+    """The pid the pool kills on a hard timeout (the kernel's, or its sandbox's)."""
+    return getattr(getattr(getattr(km, "provisioner", None), "process", None), "pid", None)
 
 
 def _shutdown(km) -> None:
@@ -335,17 +344,20 @@ def serve(infile, outfile, exporter, execute, prestart: bool = True) -> None:
     if execute is not None:
         execute.emit = emit
     emit({"event": "ready", "pid": os.getpid()})
-    workdir = tempfile.mkdtemp(prefix="autograde-")
     can_prestart = prestart and hasattr(execute, "prestart")
-    # the assignment the pool grades (or the last job's): its kernel can start at once
+    # the assignment the pool grades (or the last job's): its kernels can start at once,
+    # AHEAD of them, so that one boots while the worker runs the notebook before it
     assignment = os.environ.get(sandbox.ASSIGNMENT_VAR) or None
+    workdir = None
     try:
         while True:
-            if can_prestart and execute.next_km is None and assignment is not None:
+            while can_prestart and assignment is not None and len(execute.ahead) < AHEAD:
+                folder = tempfile.mkdtemp(prefix="autograde-")
                 try:
-                    _prepare_environment(workdir, assignment)
-                    execute.prestart(workdir, assignment)
+                    _prepare_environment(folder, assignment)
+                    execute.prestart(folder, assignment)
                 except Exception:
+                    shutil.rmtree(folder, ignore_errors=True)
                     can_prestart = False   # fall back to nbclient starting kernels
             line = infile.readline()
             if not line:
@@ -354,17 +366,29 @@ def serve(infile, outfile, exporter, execute, prestart: bool = True) -> None:
             if job.get("quit"):
                 break
             assignment = job.get("assignment")
+            ahead = getattr(execute, "ahead", None)
+            if ahead and ahead[0][1] == assignment:
+                workdir = ahead[0][2]   # where its kernel was started
+            else:
+                if ahead:
+                    execute.discard()
+                workdir = tempfile.mkdtemp(prefix="autograde-")
             emit(run_job(job, exporter, execute, workdir))
             if hasattr(execute, "release"):   # while the parent saves the result
                 execute.release()
             shutil.rmtree(workdir, ignore_errors=True)
-            workdir = tempfile.mkdtemp(prefix="autograde-")
+            workdir = None
     finally:
         if hasattr(execute, "release"):
             execute.release()
         if can_prestart:
             execute.discard()
-        shutil.rmtree(workdir, ignore_errors=True)
+        if workdir is not None:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+
+#: kernels a worker keeps started ahead of its next notebooks
+AHEAD = 2
 
 
 def main(argv: list[str] | None = None) -> int:

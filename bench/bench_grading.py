@@ -177,11 +177,14 @@ def main() -> None:
           "(sanitize, gradebook, writing files, process start)")
     import json
 
-    meta = json.loads((course / "reports" / "grading" / f"{assignments[0]}.json")
-                      .read_text())["_meta"]
-    print(f"\nwhere a notebook's time goes (autograde grade --jobs {args.jobs}; worker phases "
-          "add up over the workers, main-process steps run beside them):")
-    for phase, secs in meta.get("seconds", {}).items():
+    totals: dict[str, float] = {}
+    for a in assignments:   # each assignment's log has its own share
+        meta = json.loads((course / "reports" / "grading" / f"{a}.json").read_text())["_meta"]
+        for phase, secs in meta.get("seconds", {}).items():
+            totals[phase] = totals.get(phase, 0.0) + secs
+    print(f"\nwhere a notebook's time goes (autograde grade --jobs {args.jobs}; the worker "
+          "phases add up over both workers, the main process's steps run beside them):")
+    for phase, secs in totals.items():
         print(f"  {phase:30}{secs / n:6.2f} s")
     shutil.rmtree(work, ignore_errors=True)
     if not same:
