@@ -3,7 +3,9 @@
 ``course/variants/<assignment>.yaml`` lists, per assignment, typical mistakes,
 attempts to call the dlkit reference, and alternative correct answers. Each
 variant replaces one answer cell (by its nbgrader ``grade_id``) and says which
-test cells must then score zero (``loses``) and which words the feedback must
+test cells must then score zero (``loses``; ``loses_when_withheld``: more
+cells a cheat loses under autograde, whose kernels lack the reference it
+calls) and which words the feedback must
 contain (``feedback``, usually the input that exposes the mistake).
 
 The course tests grade every variant through nbgrader; the demo class is
@@ -34,6 +36,9 @@ class Variant:
     description: str
     code: str
     loses: tuple[str, ...] = ()
+    # lost too when autograde grades it: the reference it leans on is withheld from
+    # the grading kernel (autograde/withheld.py), so its fallback fails as well
+    loses_when_withheld: tuple[str, ...] = ()
     feedback: tuple[str, ...] = field(default=())
 
 
@@ -68,6 +73,7 @@ def load_variants(course_dir: Path, assignment: str) -> list[Variant]:
             cell=raw["cell"], kind=raw["kind"], description=raw["description"],
             code=raw["code"].rstrip("\n"), loses=tuple(raw.get("loses", ())),
             feedback=tuple(raw.get("feedback", ())),
+            loses_when_withheld=tuple(raw.get("loses_when_withheld", ())),
         ))
     return out
 

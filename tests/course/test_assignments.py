@@ -144,12 +144,16 @@ def test_autograde_scores_every_honest_answer_as_nbgrader_does(assignment, grade
     assert set(a.scores) == set(g.scores)
     cheats = {student: {v.cell for v in group if v.kind == "cheat"}
               for student, group in g.groups.values()}
+    more = {student: {c for v in group for c in v.loses_when_withheld}
+            for student, group in g.groups.values()}
     differ = []
     for student, cells in g.scores.items():
         cheated = cheats.get(student, set())
         for cell, score in cells.items():
             mine = a.scores[student][cell]
-            if any(cell.startswith(f"{c}-") for c in cheated):
+            if cell in more.get(student, set()):   # declared: the reference is withheld
+                ok = mine == 0 and score == g.max_points[cell]
+            elif any(cell.startswith(f"{c}-") for c in cheated):
                 ok = (mine or 0) <= (score or 0)
             else:
                 ok = mine == score
