@@ -128,7 +128,7 @@ class Bridge:
         self.ambient_uses: dict = {}   # a check's uses= on a test cell's own wrapper
         self._depth = 0                # requests under way (a callback's are nested)
         self._session: str | None = None   # msg_id of the agent's serve() while it runs
-        self._lent: dict[int, str] = {}   # id of a uses= function -> the name it stands for
+        self._lent: dict[int, tuple] = {}  # id of a uses= function -> (it, the name it stands for)
         self._harvest: dict[str, set] = {}  # that name -> values the student passed to it
         self.findings: list[str] = []     # for review: see _check_harvest
         self.requests = 0
@@ -174,7 +174,7 @@ class Bridge:
         """Run a student's function on data; the guarded record (see RemoteFunction)."""
         limit = float(time_limit) if time_limit else self.call_limit
         uses = {**self.ambient_uses, **(uses or {})}
-        self._lent.update({id(fn): lent for lent, fn in uses.items()})
+        self._lent.update({id(fn): (fn, lent) for lent, fn in uses.items()})   # kept alive
         self._check_harvest(name, args, kwargs)
         reply = self.request({"op": "call", "handle": handle, "args": list(args),
                               "kwargs": dict(kwargs), "uses": uses,
@@ -376,7 +376,8 @@ class Bridge:
             if not isinstance(args, list) or not isinstance(kwargs, dict) or \
                     not all(isinstance(k, str) for k in kwargs):
                 raise TypeError("malformed arguments")
-            lent = self._lent.get(id(fn))
+            lent = self._lent.get(id(fn), (None, None))
+            lent = lent[1] if lent[0] is fn else None
             if lent is not None:
                 seen = self._harvest.setdefault(lent, set())
                 if len(seen) < HARVEST_CAP:

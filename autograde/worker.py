@@ -387,8 +387,9 @@ def serve(infile, outfile, exporter, execute, prestart: bool = True) -> None:
             shutil.rmtree(workdir, ignore_errors=True)
 
 
-#: kernels a worker keeps started ahead of its next notebooks
-AHEAD = 2
+#: kernels a worker keeps started ahead of its next notebook (more only wastes start-ups
+#: at each change of assignment, on two cores)
+AHEAD = 1
 
 
 def main(argv: list[str] | None = None) -> int:
