@@ -131,7 +131,6 @@ class Bridge:
         self._lent: dict[int, tuple] = {}  # id of a uses= function -> (it, the name it stands for)
         self._harvest: dict[str, set] = {}  # that name -> values the student passed to it
         self.findings: list[str] = []     # for review: see _check_harvest
-        self.requests = 0
         self.seconds = 0.0
 
     def close(self) -> None:
@@ -206,7 +205,6 @@ class Bridge:
             raise (KernelDied if "died" in self.broken else KernelUnresponsive)(self.broken)
         start = time.monotonic()
         deadline = start + (deadline or self.call_limit + self.grace)
-        self.requests += 1
         try:
             text = wire.encode(payload, function=self._register)
         except wire.WireError as exc:

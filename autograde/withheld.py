@@ -258,7 +258,7 @@ def _font_cache(folder: Path) -> None:
     shutil.copytree(_FONTS[0], folder, dirs_exist_ok=True)
 
 
-def _stub_body(qual: str, quiet: bool, returns_self: bool = False) -> list[ast.stmt]:
+def _stub_body(qual: str, quiet: bool) -> list[ast.stmt]:
     call = ast.Expr(ast.Call(
         func=ast.Attribute(value=ast.Call(func=ast.Name("__import__", ast.Load()),
                                           args=[ast.Constant("dlkit._withheld")],
