@@ -178,14 +178,22 @@ def main() -> None:
     import json
 
     totals: dict[str, float] = {}
+    per_assignment: dict[str, dict[str, float]] = {}
     for a in assignments:   # each assignment's log has its own share
         meta = json.loads((course / "reports" / "grading" / f"{a}.json").read_text())["_meta"]
+        count = sum(1 for p in valid if p.parts[-2] == a) or 1
+        per_assignment[a] = {ph: s / count for ph, s in meta.get("seconds", {}).items()}
         for phase, secs in meta.get("seconds", {}).items():
             totals[phase] = totals.get(phase, 0.0) + secs
     print(f"\nwhere a notebook's time goes (autograde grade --jobs {args.jobs}; the worker "
           "phases add up over both workers, the main process's steps run beside them):")
     for phase, secs in totals.items():
         print(f"  {phase:30}{secs / n:6.2f} s")
+    phases = list(totals)
+    print("\nthe same, per assignment (s/notebook):")
+    print(f"  {'':18}" + "".join(f"{ph[:12]:>13}" for ph in phases))
+    for a, row in per_assignment.items():
+        print(f"  {a:18}" + "".join(f"{row.get(ph, 0.0):13.2f}" for ph in phases))
     shutil.rmtree(work, ignore_errors=True)
     if not same:
         sys.exit(1)
