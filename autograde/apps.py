@@ -26,7 +26,7 @@ from pathlib import Path
 
 from nbformat.warnings import MissingIDFieldWarning
 from nbgrader.apps.baseapp import NbGrader, nbgrader_aliases, nbgrader_flags
-from nbgrader.converters import BaseConverter, GenerateAssignment, GenerateFeedback
+from nbgrader.converters import BaseConverter, GenerateAssignment
 from traitlets import Unicode, default
 
 from autograde import __version__
@@ -246,26 +246,49 @@ def _not_missing_notebook(record: logging.LogRecord) -> bool:
 class FeedbackApp(AutogradeStep):
     name = "autograde-feedback"
     description = ("Write feedback HTML for every graded submission into feedback/ "
-                   "(hidden tests are not shown; their messages are).")
+                   "(hidden tests are not shown, in cells or outputs; their messages are). "
+                   "The HTML is sanitised; a notebook whose feedback fails is reported and "
+                   "the others still get theirs (the exit status is then 1).")
     aliases = ALIASES
     flags = FLAGS
 
+    @default("classes")
+    def _classes_default(self):
+        from autograde.feedback import SafeFeedback
+
+        return [*super()._classes_default(), SafeFeedback]
+
     def start(self):
         super().start()
+        from autograde.feedback import SafeFeedback
+
         # nbconvert's HTML exporter hands its display_data_priority setting to every
         # preprocessor, and ClearHiddenTests (which hides the hidden tests) has no
         # use for it; traitlets warns about that on every run. Not news.
         self.log.addFilter(lambda record: "not recognized by `ClearHiddenTests`"
+                           not in record.getMessage()
+                           and "not recognized by `TestCellsClearHiddenTests`"
                            not in record.getMessage())
+        failed = 0
         for assignment in self.assignments():
             self.coursedir.assignment_id = assignment
-            converter = GenerateFeedback(coursedir=self.coursedir, parent=self)
+            converter = SafeFeedback(coursedir=self.coursedir, parent=self)
             converter.force = True
             converter.init_notebooks = _quiet_init(converter)
-            converter.start()
+            try:
+                converter.start()
+            except Exception as exc:   # the assignment as a whole: say so, go on
+                converter.failures.append(f"{type(exc).__name__}: {exc}".splitlines()[0][:300])
             n = len(getattr(converter, "assignments", {}) or {})
+            hidden = (f"; {converter.redacted} output(s) showing hidden-test code not shown"
+                      if converter.redacted else "")
             _say(f"{assignment}: feedback for {n} students in "
-                 f"{self.coursedir.feedback_directory}/")
+                 f"{self.coursedir.feedback_directory}/{hidden}")
+            for failure in converter.failures:
+                _say(f"{assignment}: NO FEEDBACK for {failure}")
+            failed += len(converter.failures)
+        if failed:
+            self.fail("feedback failed for %d notebook(s) or submission(s), listed above", failed)
 
 
 def _quiet_init(converter):

@@ -40,14 +40,18 @@ from nbgrader.converters import Autograde
 from nbgrader.converters.base import BaseConverter
 from traitlets import Enum, Float, Integer, List, Unicode, default
 
-from autograde import integrity, sandbox, withheld
-from autograde.pool import STATUS_TIMEOUT, Job, WorkerPool
+from autograde import bounded, intake, integrity, sandbox, withheld
+from autograde.checks import DEFAULT as DEFAULT_CHECKS
+from autograde.checks import Submission, load_checks, run_checks
+from autograde.checks.base import MAX_DEPTH, json_depth
+from autograde.pool import Job, WorkerPool
 from autograde.progress import Progress
-from autograde.review import review_findings
+from autograde.status import SUBMISSION, Finding, Status
 from autograde.worker import build_preprocessors, split_autograde_steps
 
-GRADED, FAILED, TIMEOUT, MISSING, INVALID = "graded", "failed", "timeout", "missing", "invalid"
-STATUSES = (GRADED, FAILED, TIMEOUT, MISSING, INVALID)
+GRADED, FAILED, TIMEOUT = Status.GRADED, Status.FAILED, Status.TIMEOUT
+MISSING, INVALID, SKIPPED = Status.MISSING, Status.INVALID, Status.SKIPPED
+STATUSES = SUBMISSION
 
 
 @dataclass
@@ -56,18 +60,27 @@ class Outcome:
 
     student: str
     assignment: str
-    status: str = GRADED
+    status: Status = Status.GRADED
     reason: str = ""
     seconds: float = 0.0
-    flags: list[str] = field(default_factory=list)
-    notebooks: dict[str, str] = field(default_factory=dict)   # notebook -> worker status
-    # the flags again, each with the defence that raised it: {"defence", "reason"}
-    defences: list[dict] = field(default_factory=list)
+    notebooks: dict[str, str] = field(default_factory=dict)   # notebook -> execution status
+    findings: list[Finding] = field(default_factory=list)      # each once, with its check
+    # what it cost the main process: seconds (intake, prepare, save, checks), and the
+    # main process's resident memory once it was done with it
+    main_seconds: float = 0.0
+    main_rss_mb: float = 0.0
 
-    def flag(self, defence: str, reason: str) -> None:
-        if reason not in self.flags:
-            self.flags.append(reason)
-            self.defences.append({"defence": defence, "reason": reason})
+    def flag(self, check: str, message: str, notebook: str = "") -> None:
+        self.add(Finding(check, message, notebook))
+
+    def add(self, finding: Finding) -> None:
+        if all(str(f) != str(finding) for f in self.findings):
+            self.findings.append(finding)
+
+    @property
+    def flags(self) -> list[str]:
+        """The findings as sentences (what the report shows)."""
+        return [str(f) for f in self.findings]
 
 
 class Run:
@@ -128,9 +141,10 @@ class ClassGrader(Autograde):
     sandbox = Enum(
         ["auto", "on", "off"], "auto",
         help="Run each kernel in a sandbox (autograde/sandbox.py): its own mount, network, "
-             "pid, ipc and uts namespaces, a read-only view of the machine without the course "
-             "root's grading state, other students' work or home directories, no network, its "
-             "own unprivileged uid (when grading as root), a minimal environment. 'auto': on "
+             "pid, ipc and uts namespaces, a read-only view of an allow-list of paths only "
+             "(sandbox_allowed_paths), its writable space under a quota (disk_limit_mb), no "
+             "network, its own unprivileged uid (when grading as root), a minimal "
+             "environment. 'auto': on "
              "when namespaces work here, else a warning and no sandbox; 'on': grading fails "
              "when it cannot be set up; 'off': kernels run as the grader (limits still apply).",
     ).tag(config=True)
@@ -141,10 +155,30 @@ class ClassGrader(Autograde):
              "none). Counts the kernel's own threads (numpy's BLAS starts one per core).",
     ).tag(config=True)
 
+    sandbox_allowed_paths = List(
+        Unicode(),
+        help="More paths a sandboxed kernel may read (read-only). The sandbox is default "
+             "deny: a kernel sees /usr and the /bin, /sbin, /lib* links, a few files of /etc, "
+             "the Python installation and its site-packages (the venv, even inside the "
+             "course root), the assignment's dlkit view, a minimal /dev, its own /proc, its "
+             "working folder, /tmp and /dev/shm; nothing else of the machine exists for it.",
+    ).tag(config=True)
+
     sandbox_hidden_paths = List(
         Unicode(),
-        help="More paths a sandboxed kernel must not see (the course root, nbgrader's "
-             "directories, the gradebook, /home, /root, /run and /srv are always hidden).",
+        help="Paths a sandboxed kernel must not see even where they lie inside an allowed "
+             "path (like the course root's grading state, nbgrader's directories, the "
+             "gradebook and the real dlkit, always hidden there). Elsewhere nothing needs "
+             "hiding: the sandbox shows only its allow-list.",
+    ).tag(config=True)
+
+    disk_limit_mb = Integer(
+        512,
+        help="What a sandboxed kernel may write in all, in MiB: its working folder, HOME, "
+             "/tmp and /dev/shm share one size-limited tmpfs (past it: OSError ENOSPC), so "
+             "nothing a kernel writes reaches the host's disk. It lives in memory (RAM and "
+             "swap), only as far as it is used. 0: the tmpfs default (half the RAM). Without "
+             "the sandbox (sandbox = off) there is no quota, only file_limit_mb.",
     ).tag(config=True)
 
     def _sandbox_settings(self, views: dict) -> dict:
@@ -164,6 +198,7 @@ class ClassGrader(Autograde):
                  *self.sandbox_hidden_paths]
         cpu = int(self.notebook_timeout * max(1, _cores())) + 60 if self.notebook_timeout else 0
         return sandbox.settings(self.sandbox, course_root=root, hide=hide,
+                                allow=self.sandbox_allowed_paths, disk_mb=self.disk_limit_mb,
                                 memory_mb=self.memory_limit_mb, file_mb=self.file_limit_mb,
                                 process_limit=self.process_limit, cpu_seconds=cpu, views=views,
                                 log=self.log)
@@ -184,6 +219,75 @@ class ClassGrader(Autograde):
         1, help="Show a progress bar on stderr (1) or not (0).",
     ).tag(config=True)
 
+    checks = List(
+        Unicode(), default_value=list(DEFAULT_CHECKS),
+        help="The defences that read each graded submission, in order (autograde/checks/): "
+             "names of autograde.checks.CHECKS, or module.Class of a course's own check "
+             "(a subclass of autograde.checks.Check).",
+    ).tag(config=True)
+
+    check_seconds = Float(
+        60.0, help="Wall-clock seconds the checks may take on one submission (they run in a "
+                   "bounded child process; past it, the check says it gave up).",
+    ).tag(config=True)
+
+    check_memory_mb = Integer(
+        2048, help="Memory the checks may use on one submission, in MiB, beyond the grader's.",
+    ).tag(config=True)
+
+    submission_limit_mb = Integer(
+        100, help="Most a submission folder may bring in all, in MiB (0: none): the files "
+                  "past it are left out, with a finding.",
+    ).tag(config=True)
+
+    # ------------------------------------------------------------------ intake
+    _staging: str | None = None      # course-relative folder of the intake copies
+    _intakes: dict = {}              # (student, assignment) -> intake.Intake
+
+    @property
+    def _input_directory(self):
+        # nbgrader's Autograde: sanitize reads submitted/, saving reads autograded/
+        if not self._sanitizing:
+            return self.coursedir.autograded_directory
+        return self._staging or self.coursedir.submitted_directory
+
+    def init_notebooks(self) -> None:
+        """Take every matching submission folder in (:mod:`autograde.intake`), then let
+        nbgrader find the notebooks in the copies: nothing of nbgrader's or ours
+        reads the submitted folder itself, so no link in it is ever followed."""
+        cd = self.coursedir
+        pattern = cd.format_path(cd.submitted_directory, cd.student_id or "*",
+                                 cd.assignment_id or "*")
+        if self._staging and getattr(self, "_taken_from", None) == pattern:
+            return super().init_notebooks()   # taken in already (the app looks first)
+        self._staging, self._taken_from = None, pattern
+        staging = Path(self.log_dir) / f".intake-{os.getpid()}"
+        shutil.rmtree(staging, ignore_errors=True)
+        staging.mkdir(parents=True)
+        limits = intake.Limits(notebook_bytes=self.notebook_limit_mb * 2**20,
+                               file_bytes=(cd.max_file_size or 0) * 1000,
+                               total_bytes=self.submission_limit_mb * 2**20)
+        self._intakes = {}
+        for folder in sorted(glob.glob(pattern)):
+            student, assignment = Path(folder).parts[-2], Path(folder).parts[-1]
+            start = time.perf_counter()
+            if os.path.islink(os.path.dirname(folder)):
+                taken = intake.Intake(refused="the student's folder is a link: nothing graded")
+            else:
+                taken = intake.take_in(folder, str(staging / student / assignment), limits)
+            taken.seconds = time.perf_counter() - start
+            self._intakes[(student, assignment)] = taken
+        self._staging = os.path.relpath(staging, cd.root)
+        try:
+            super().init_notebooks()
+        except Exception:
+            self._staging_done()
+            raise
+
+    def _staging_done(self) -> None:
+        if self._staging:
+            shutil.rmtree(os.path.join(self.coursedir.root, self._staging), ignore_errors=True)
+
     # ------------------------------------------------------------------ setup
     def _exporter_with(self, steps) -> NotebookExporter:
         exporter = self.exporter_class(parent=self, config=self.config)
@@ -198,6 +302,7 @@ class ClassGrader(Autograde):
     # ------------------------------------------------------------------ the pipeline
     def convert_notebooks(self) -> None:
         self.outcomes: dict[tuple[str, str], Outcome] = {}
+        self._checks = load_checks(self.checks)   # an unknown name stops the run here
         self._restorer = integrity.RestoreCellMetadata(self.coursedir.db_url)
         self._sanitize_exporter = self._exporter_with([self._restorer,
                                                        *self.sanitize_preprocessors])
@@ -243,6 +348,7 @@ class ClassGrader(Autograde):
             pending[id(outcome)] -= 1
             if pending[id(outcome)] == 0:
                 self._finish(outcome)
+            outcome.main_seconds += time.perf_counter() - start
             progress.update(result.job, outcome.status)
 
         try:
@@ -252,6 +358,7 @@ class ClassGrader(Autograde):
                 start = time.perf_counter()
                 jobs = self._prepare(outcome, notebooks)
                 self.timing["prepare (main process)"] += time.perf_counter() - start
+                outcome.main_seconds += time.perf_counter() - start
                 prepared.append((outcome, jobs))
                 pending[id(outcome)] = len(jobs)
                 progress.total -= len(notebooks) - len(jobs)
@@ -267,9 +374,14 @@ class ClassGrader(Autograde):
             shutil.rmtree(self._scratch, ignore_errors=True)
             if self.run is None:
                 run.close()
-        for outcome, js in prepared:
-            if not js:   # nothing to execute: invalid, missing or skipped
-                self._finish(outcome)
+        try:
+            for outcome, js in prepared:
+                if not js:   # nothing to execute: invalid, missing or skipped
+                    start = time.perf_counter()
+                    self._finish(outcome)
+                    outcome.main_seconds += time.perf_counter() - start
+        finally:
+            self._staging_done()
         self._write_log()
 
     def _parse(self, path: str) -> tuple[str, str, list[str]]:
@@ -278,27 +390,39 @@ class ClassGrader(Autograde):
         return m.group("student_id"), m.group("assignment_id"), sorted(self.assignments[path])
 
     def _note_missing(self, submissions) -> None:
-        """Students with a submission folder but no notebook nbgrader can grade."""
+        """Submission folders with no notebook nbgrader can grade, or none we could take in."""
         seen = {(s, a) for s, a, _ in submissions}
-        assignment = self.coursedir.assignment_id
-        pattern = self.coursedir.format_path(self.coursedir.submitted_directory,
-                                             self.coursedir.student_id or "*", assignment)
-        for folder in sorted(glob.glob(pattern)):
-            student, assignment_id = Path(folder).parts[-2], Path(folder).parts[-1]
-            if (student, assignment_id) not in seen and os.path.isdir(folder):
-                found = sorted(p.name for p in Path(folder).iterdir() if p.name != "timestamp.txt")
-                self.outcomes[(student, assignment_id)] = Outcome(
-                    student, assignment_id, MISSING,
-                    "no notebook in the submission" +
-                    (f" (found: {', '.join(found)})" if found else " (the folder is empty)"))
+        for (student, assignment), taken in sorted(self._intakes.items()):
+            if (student, assignment) in seen:
+                continue
+            if taken.refused or taken.oversized:
+                outcome = Outcome(student, assignment, INVALID,
+                                  taken.refused or "; ".join(taken.oversized))
+            else:
+                found = [k for k in taken.kept if k != "timestamp.txt"]
+                outcome = Outcome(student, assignment, MISSING, "no notebook in the submission" +
+                                  (f" (found: {', '.join(found)})" if found
+                                   else " (the folder is empty)"))
+            for finding in taken.findings:
+                outcome.add(finding)
+            outcome.main_seconds = taken.seconds
+            outcome.main_rss_mb = round(_rss_mb(), 1)
+            if taken.findings and outcome.status == MISSING:
+                left = "; ".join(f.message for f in taken.findings)
+                outcome.reason += f"; left out: {left[:300]}"
+            self.outcomes[(student, assignment)] = outcome
 
     def _prepare(self, outcome: Outcome, notebooks: list[str]) -> list[Job]:
         """nbgrader's init_destination, init_assignment and sanitize step."""
         self.notebooks = notebooks
         student, assignment = outcome.student, outcome.assignment
+        taken = self._intakes.get((student, assignment))
+        for finding in (taken.findings if taken else []):
+            outcome.add(finding)
+        outcome.main_seconds += taken.seconds if taken else 0.0
         try:
             if not self.init_destination(assignment, student):
-                outcome.status, outcome.reason = "skipped", "already graded (use --force)"
+                outcome.status, outcome.reason = SKIPPED, "already graded (use --force)"
                 return []
             self.run_pre_convert_hook()
             self.init_assignment(assignment, student)
@@ -326,7 +450,7 @@ class ClassGrader(Autograde):
                 self.exporter, self._sanitizing = self._sanitize_exporter, True
                 BaseConverter.convert_single_notebook(self, path)
                 for finding in self._restorer.findings:
-                    outcome.flag("cell-metadata", f"{notebook_id}: {finding}")
+                    outcome.flag("cell-metadata", finding, notebook_id)
             except Exception as exc:
                 outcome.status = INVALID
                 outcome.reason = f"{notebook_id}.ipynb is not a valid notebook: " + \
@@ -344,13 +468,14 @@ class ClassGrader(Autograde):
         return jobs
 
     def _check_input(self, outcome: Outcome, notebooks: list[str]) -> str | None:
-        """Size and format checks before nbgrader parses anything: why the
-        submission cannot be graded, or None. Large other files are flagged."""
+        """Why the submission cannot be graded, or None: each notebook read and validated
+        in a bounded child (:mod:`autograde.bounded`) before nbgrader parses it here, so a
+        notebook built to exhaust a JSON reader or a validator costs only that child."""
         limit = self.notebook_limit_mb * 1024 * 1024
         for path in notebooks:
             name = Path(path).name
             try:
-                size = os.path.getsize(path)
+                size = os.lstat(path).st_size
             except OSError as err:
                 return f"{name} cannot be read: {err.strerror}"
             if limit and size > limit:
@@ -358,34 +483,12 @@ class ClassGrader(Autograde):
                         "limit for a notebook (large outputs or embedded data?): clear the "
                         "outputs and save it again")
             try:
-                with open(path, "rb") as fh:
-                    data = json.loads(fh.read())
-                major = data.get("nbformat") if isinstance(data, dict) else None
-            except (ValueError, UnicodeDecodeError, OSError):
-                continue   # reported with details by the validation below
-            if major != 4:
-                why = (f"saved by an old Jupyter (nbformat {major})"
-                       if isinstance(major, int) and major < 4
-                       else f"not a Jupyter notebook of a known format (nbformat {major!r})")
-                return (f"{name} is {why}: open it in JupyterLab, save it, and hand it in "
-                        "again")
-        folder = Path(notebooks[0]).parent if notebooks else None
-        big = (self.coursedir.max_file_size or 0) * 1000   # nbgrader's limit, in kB
-        prepared = Path(self._format_dest(outcome.assignment, outcome.student))
-        if folder is not None and big:
-            for other in sorted(folder.rglob("*")):
-                try:
-                    if other.is_file() and not other.name.endswith(".ipynb") \
-                            and other.stat().st_size > big:
-                        rel = other.relative_to(folder)
-                        # init_assignment copied it: the kernel must not get it
-                        (prepared / rel).unlink(missing_ok=True)
-                        outcome.flag("input-check", (
-                            f"{rel} is {other.stat().st_size / 2**20:.0f} MB, over the "
-                            f"{big / 1e6:.0f} MB limit for other files "
-                            "(CourseDirectory.max_file_size): ignored for grading"))
-                except OSError:
-                    continue
+                problem = bounded.run(_inspect_notebook, path, seconds=self.check_seconds,
+                                      memory_mb=self.check_memory_mb)
+            except bounded.Exceeded as exc:
+                problem = f"it could not be read safely (reading it {exc})"
+            if problem:
+                return f"{name} {problem}"
         return None
 
     def _known_notebooks(self, assignment: str) -> list[str]:
@@ -406,7 +509,7 @@ class ClassGrader(Autograde):
             outcome.reason = (f"{job.notebook_id}: cell(s) {', '.join(result.cell_timeouts)} ran "
                               "past the per-cell time limit and were interrupted")
         if result.status != "ok":
-            status = TIMEOUT if result.status in (STATUS_TIMEOUT, "unresponsive") else FAILED
+            status = TIMEOUT if result.status in (Status.TIMEOUT, Status.UNRESPONSIVE) else FAILED
             if outcome.status not in (FAILED, TIMEOUT) or status == FAILED:
                 outcome.status = status
             outcome.reason = f"{job.notebook_id}: {result.error}"
@@ -429,13 +532,18 @@ class ClassGrader(Autograde):
         what the trusted side noticed (answers collected from a lent function)."""
         skipped = result.skipped_files
         if skipped:
-            outcome.flag("sandbox", f"{result.job.notebook_id}: file(s) beside the notebook were "
-                                    "not given to the kernel: "
-                                    + ", ".join(sorted(map(str, skipped))))
+            outcome.flag("sandbox", "file(s) beside the notebook were not given to the kernel: "
+                                    + ", ".join(sorted(map(str, skipped))), result.job.notebook_id)
         for finding in result.findings:
-            outcome.flag("lent-function", f"{result.job.notebook_id}: {finding}")
+            outcome.flag("lent-function", str(finding), result.job.notebook_id)
 
     def _finish(self, outcome: Outcome) -> None:
+        try:
+            self._finish_one(outcome)
+        finally:
+            outcome.main_rss_mb = round(_rss_mb(), 1)
+
+    def _finish_one(self, outcome: Outcome) -> None:
         student, assignment = outcome.student, outcome.assignment
         if outcome.status in (FAILED, TIMEOUT) and any(
                 s != "ok" for s in outcome.notebooks.values()):
@@ -445,10 +553,23 @@ class ClassGrader(Autograde):
             self.set_permissions(assignment, student)
             self.run_post_convert_hook()
         if outcome.status in (GRADED, TIMEOUT, FAILED):
-            for defence, reason in review_findings(self.coursedir,
-                                                   self.coursedir.release_directory,
-                                                   assignment, student):
-                outcome.flag(defence, reason)
+            self._review(outcome)
+
+    def _review(self, outcome: Outcome) -> None:
+        """Run the configured checks (autograde/checks/) on a graded submission."""
+        cd = self.coursedir
+        if not hasattr(self, "_checks"):
+            self._checks = load_checks(self.checks)
+        sub = Submission(
+            outcome.student, outcome.assignment,
+            submitted=Path(cd.format_path(self._staging or cd.submitted_directory,
+                                          outcome.student, outcome.assignment)),
+            autograded=Path(cd.format_path(cd.autograded_directory, outcome.student,
+                                           outcome.assignment)),
+            release=Path(cd.root) / cd.release_directory / outcome.assignment, coursedir=cd)
+        for finding in run_checks(sub, self._checks, seconds=self.check_seconds,
+                                  memory_mb=self.check_memory_mb):
+            outcome.add(finding)
 
     def _drop(self, assignment: str, student: str) -> None:
         dest = os.path.normpath(self._format_dest(assignment, student))
@@ -465,7 +586,7 @@ class ClassGrader(Autograde):
             old = json.loads(path.read_text()) if path.exists() else {}
             old.pop("_meta", None)
             for student, entry in entries.items():
-                if entry["status"] == "skipped" and student in old:
+                if entry["status"] == SKIPPED and student in old:
                     continue   # keep the record of the run that graded it
                 old[student] = entry
             old["_meta"] = {"written": time.strftime("%Y-%m-%d %H:%M:%S"), "jobs": self.jobs,
@@ -473,6 +594,47 @@ class ClassGrader(Autograde):
                             "seconds": {k: round(v, 3) for k, v in
                                         getattr(self, "timing", {}).items()}}
             path.write_text(json.dumps(old, indent=1, sort_keys=True))
+
+
+def _rss_mb() -> float:
+    """This process's resident memory now, in MiB (Linux; 0 elsewhere)."""
+    try:
+        with open("/proc/self/statm") as fh:
+            return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+    except (OSError, ValueError, IndexError):
+        return 0.0
+
+
+def _inspect_notebook(path: str) -> str | None:
+    """In a bounded child: what is wrong with the notebook file (after "name ..."), or None."""
+    with open(path, "rb") as fh:
+        raw = fh.read()
+    try:
+        data = json.loads(raw)
+    except UnicodeDecodeError:
+        return "is not a valid notebook: the file is not text (is it really a notebook?)"
+    except RecursionError:
+        return (f"is not a valid notebook: nested more than {MAX_DEPTH} levels deep (in its "
+                "metadata or outputs?), which Jupyter never writes")
+    except ValueError as err:
+        where = re.sub(r" \(char \d+\)$", "", str(err))
+        return (f"is not a valid notebook: the file is not valid JSON ({where}): cut short, "
+                "or edited outside Jupyter?")
+    if json_depth(data) > MAX_DEPTH:
+        return (f"is not a valid notebook: nested more than {MAX_DEPTH} levels deep (in its "
+                "metadata or outputs?), which Jupyter never writes")
+    major = data.get("nbformat") if isinstance(data, dict) else None
+    if major != 4:
+        why = (f"saved by an old Jupyter (nbformat {major})" if isinstance(major, int) and major < 4
+               else f"not a Jupyter notebook of a known format (nbformat {major!r})")
+        return f"is {why}: open it in JupyterLab, save it, and hand it in again"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")   # nbformat's notes on cell ids
+        try:
+            nbformat.validate(nbformat.from_dict(data))
+        except Exception as exc:
+            return f"is not a valid notebook: {_short(exc)}"
+    return None
 
 
 def _what_is_wrong(path: str, exc: Exception) -> str:

@@ -24,7 +24,9 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-STATUS_TIMEOUT = "timeout"
+from autograde.status import Status
+
+STATUS_TIMEOUT = Status.TIMEOUT   # a notebook past ClassGrader.notebook_timeout
 
 
 @dataclass

@@ -9,6 +9,8 @@ from __future__ import annotations
 import sys
 import time
 
+from autograde.status import Status
+
 
 class Progress:
     """Count finished notebooks and estimate the time left from the average so far."""
@@ -27,7 +29,7 @@ class Progress:
 
     def update(self, job, status: str) -> None:
         self.done += 1
-        self.failed += status in ("failed", "timeout", "invalid")
+        self.failed += status in (Status.FAILED, Status.TIMEOUT, Status.INVALID)
         if self.enabled:
             self._draw(f"{job.student}/{job.assignment}")
 

@@ -4,15 +4,17 @@
 
     {"assignment": "a1-neurons", "max_score": 13.0,
      "students": [{"student": "ada", "score": 13.0, "max_score": 13.0,
-                   "status": "graded", "flags": ["..."], "reason": "",
-                   "seconds": 2.1, "cells": {"neuron-public": 1.0, ...}}, ...]}
+                   "status": "graded", "reason": "", "seconds": 2.1,
+                   "findings": [{"check": "ast-scan", "notebook": "neurons",
+                                 "message": "..."}],
+                   "cells": {"neuron-public": 1.0, ...}}, ...]}
 
 ``score`` is the autograded score (written answers are graded by hand in
-formgrader and are not part of it); ``status`` is graded, failed, timeout,
-missing or invalid; ``flags`` are reasons for manual review, and
-``defences`` the same flags with the defence that raised each one
-(``{"defence": "ast-scan", "reason": "..."}``: see autograde/review.py and
-autograde/integrity.py).
+formgrader and are not part of it); ``status`` is one of
+:data:`autograde.status.SUBMISSION`; ``findings`` are the reasons for manual
+review, each with the check that found it (autograde/checks/, and the
+pipeline's own: see :class:`autograde.status.Finding`); :func:`flags` gives
+them as sentences.
 
 ``reports/index.html`` is one self-contained page (plots embedded as PNG):
 the class at a glance, score distributions, the pass rate of every test cell,
@@ -30,7 +32,21 @@ from pathlib import Path
 
 from nbgrader.api import Gradebook, MissingEntry
 
-STATUS_ORDER = ("graded", "timeout", "failed", "invalid", "missing")
+from autograde.status import Finding, Status
+
+STATUS_ORDER = tuple(s.value for s in (Status.GRADED, Status.TIMEOUT, Status.FAILED,
+                                       Status.INVALID, Status.MISSING))
+
+
+def findings(entry: dict) -> list[Finding]:
+    """The findings of a grading-log entry or a report row."""
+    found = (Finding.from_dict(f) for f in entry.get("findings", []) or [])
+    return [f for f in found if f is not None]
+
+
+def flags(entry: dict) -> list[str]:
+    """The findings of a grading-log entry or a report row, as sentences."""
+    return [str(f) for f in findings(entry)]
 
 
 # ----------------------------------------------------------------------------- data
@@ -52,8 +68,8 @@ def assignment_report(gb: Gradebook, assignment: str, log: dict) -> dict:
         row = {"student": student, "score": 0.0, "max_score": max_score,
                "status": entry.get("status", "missing"),
                "reason": entry.get("reason", "" if entry else "no submission"),
-               "flags": list(entry.get("flags", [])), "seconds": entry.get("seconds"),
-               "defences": list(entry.get("defences", [])), "cells": {}}
+               "findings": [f.to_dict() for f in findings(entry)],
+               "seconds": entry.get("seconds"), "cells": {}}
         try:
             sub = gb.find_submission(assignment, student)
         except MissingEntry:
@@ -115,7 +131,7 @@ def summary_table(reports: list[dict]) -> str:
                 text = f"{s['score']:g} TIMEOUT"
             else:
                 text = s["status"].upper()
-            if s is not None and any(f.startswith("late") for f in s["flags"]):
+            if s is not None and any(f.check == "late" for f in findings(s)):
                 text += "*"
             parts.append(f"{text:>{width}}")
         lines.append(f"{student:<{name_w}}  " + "  ".join(parts))
@@ -223,7 +239,7 @@ def render_html(reports: list[dict]) -> str:
         mean = sum(scores) / len(scores) if scores else 0.0
         median = scores[len(scores) // 2] if scores else 0.0
         counts = [sum(s["status"] == st for s in subs) for st in STATUS_ORDER]
-        flagged = sum(bool(s["flags"]) for s in subs)
+        flagged = sum(bool(s["findings"]) for s in subs)
         out.append(f"<tr><td><a href='#{e(r['assignment'])}'>{e(r['assignment'])}</a></td>"
                    f"<td class='num'>{r['max_score']:g}</td>"
                    + "".join(f"<td class='num'>{c}</td>" for c in counts)
@@ -242,17 +258,16 @@ def render_html(reports: list[dict]) -> str:
                    "<table><tr><th>student</th><th class='num'>score</th><th>status</th>"
                    "<th class='num'>seconds</th><th>reason and flags</th></tr>")
         for s in r["students"]:
-            by = {d.get("reason"): d.get("defence") for d in s.get("defences", [])}
-            flags = "".join(f"<li>{e(f)}" + (f" <span class='defence'>[{e(by[f])}]</span>"
-                                             if by.get(f) else "") + "</li>"
-                            for f in s["flags"])
+            items = "".join(f"<li>{e(str(f))}" + (f" <span class='defence'>[{e(f.check)}]</span>"
+                                                  if f.check else "") + "</li>"
+                            for f in findings(s))
             reason = e(s["reason"]) if s["reason"] else ""
             seconds = f"{s['seconds']:.1f}" if s.get("seconds") else ""
             out.append(f"<tr><td>{e(s['student'])}</td>"
                        f"<td class='num'>{s['score']:g} / {s['max_score']:g}</td>"
                        f"<td class='{e(s['status'])}'>{e(s['status'])}</td>"
                        f"<td class='num'>{seconds}</td>"
-                       f"<td>{reason}<ul class='flags'>{flags}</ul></td></tr>")
+                       f"<td>{reason}<ul class='flags'>{items}</ul></td></tr>")
         out.append("</table>")
     out.append("</body></html>")
     return "\n".join(out)

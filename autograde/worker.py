@@ -37,17 +37,17 @@ from __future__ import annotations
 import collections
 import json
 import os
-import shutil
 import sys
-import tempfile
 import time
 import traceback
 
 from jupyter_core.utils import run_sync
 from nbgrader.preprocessors import Execute, SaveAutoGrades
+from traitlets import Integer
 
-from autograde import sandbox
+from autograde import hidden, sandbox
 from autograde.bridge import Bridge, KernelDied, KernelUnresponsive
+from autograde.outputs import OUTPUT_KINDS, OutputBudget, bound_transient
 from autograde.trusted import BOTH, STUDENT, TrustedCells, cell_role
 
 STATUS_OK = "ok"            # executed (cells may have failed: that is grading's business)
@@ -107,6 +107,23 @@ class PrestartingExecute(Execute):
     emit = None   # set by serve(): how to tell the parent about a kernel's pid
     current = None   # index of the cell being executed, to say where things went wrong
     trusted = None   # the notebook's TrustedCells, once its first cell runs
+    budget = None    # the notebook's OutputBudget, while it runs
+    _pending = 0     # bytes of the output nbclient is about to keep
+
+    max_output_bytes = Integer(
+        1_000_000,
+        help="Bytes (UTF-8) one output may keep: a cell's stdout or stderr, a display or a "
+             "result with all its mime types (images, HTML, widgets), an error and its "
+             "traceback. A larger one is cut as its messages arrive, with a note saying so "
+             "(a plot is 30-80 kB). 0: no limit.",
+    ).tag(config=True)
+
+    max_notebook_output_bytes = Integer(
+        10_000_000,
+        help="Bytes all outputs of a notebook may keep together (the course's notebooks make "
+             "under 2 MB). Past it, each cell's further outputs are left out with a note; test "
+             "cells keep theirs, cut. 0: no limit.",
+    ).tag(config=True)
 
     def __init__(self, **kw):
         # every kernel, prestarted or not, starts through the sandbox's launcher
@@ -129,9 +146,70 @@ class PrestartingExecute(Execute):
             result = self._student_run(cell, resources, index)
             self._trusted_run(self.trusted.run_setup, cell)
             return result
-        cell.outputs = self._trusted_run(self.trusted.run, cell)
+        outputs = self._trusted_run(self.trusted.run, cell)
+        secret = hidden.block_lines(cell.get("source", ""))
+        for out in outputs if secret else ():   # a traceback quotes the line it failed on
+            if out.get("output_type") == "error":
+                out["traceback"], _ = hidden.redact_traceback_lines(out["traceback"], secret)
+        cell.outputs = self.budget.fit_outputs(outputs, index) if self.budget else outputs
         cell.execution_count = self.trusted.count
         return cell, resources
+
+    # ------------------------------------------------------------------ outputs, in bytes
+    def process_message(self, msg, cell, cell_index):
+        """nbclient's, with every output made to fit the notebook's OutputBudget first."""
+        budget, content, kind = self.budget, msg.get("content"), msg.get("msg_type")
+        if budget is None or not isinstance(content, dict) or not isinstance(kind, str):
+            return super().process_message(msg, cell, cell_index)
+        if kind in OUTPUT_KINDS:
+            bound_transient(content)
+            targets = self._display_targets(content) if kind != "stream" else []
+            size = budget.fit(kind, content, cell_index,
+                              copies=len(targets) + (kind != "update_display_data"),
+                              refund=sum(budget.size_of(o) for o in targets))
+            if size is None:
+                return None   # left out (the cell was told so)
+            self._pending = size
+            result = super().process_message(msg, cell, cell_index)
+            if targets:
+                budget.replaced(targets, size)
+            return result
+        if kind == "clear_output" and not content.get("wait") and not self._hooked(msg):
+            before = list(cell.outputs)
+            result = super().process_message(msg, cell, cell_index)
+            budget.cleared(cell_index, before)
+            return result
+        if kind.startswith("comm") and budget.fit_comm(content, msg.get("buffers")) is None:
+            return None   # a widget message too large to keep
+        return super().process_message(msg, cell, cell_index)
+
+    def output(self, outs, msg, display_id, cell_index):
+        budget = self.budget
+        if budget is None:
+            return super().output(outs, msg, display_id, cell_index)
+        if self.clear_before_next_output and not self._hooked(msg):
+            budget.cleared(cell_index, list(outs))   # nbclient's delayed clear_output
+        out = super().output(outs, msg, display_id, cell_index)
+        budget.charge(out, self._pending)   # out is None when a widget took it: it counts
+        self._pending = 0
+        return out
+
+    def _hooked(self, msg) -> bool:
+        """Whether an Output widget captures this message's outputs (nbclient's hooks)."""
+        parent = msg.get("parent_header")
+        return bool(isinstance(parent, dict) and self.output_hook_stack.get(parent.get("msg_id")))
+
+    def _display_targets(self, content) -> list:
+        """The outputs a message with a display id updates in place."""
+        transient = content.get("transient")
+        display_id = transient.get("display_id") if isinstance(transient, dict) else None
+        if not display_id:
+            return []
+        found = []
+        for cell_index, indices in self._display_id_map.get(display_id, {}).items():
+            outputs = self.nb["cells"][cell_index].get("outputs", [])
+            found += [outputs[i] for i in indices if i < len(outputs)]
+        return found
 
     def _student_run(self, cell, resources, index):
         start = time.perf_counter()
@@ -167,7 +245,7 @@ class PrestartingExecute(Execute):
         while self.ahead:
             km, _, cwd, _ = self.ahead.popleft()
             self._shutdown(km)
-            shutil.rmtree(cwd, ignore_errors=True)
+            sandbox.remove_workdir(cwd)
 
     def _shutdown(self, km) -> None:
         _shutdown(km)
@@ -187,9 +265,11 @@ class PrestartingExecute(Execute):
             else:
                 self.discard()
         self.trusted = None
+        self.budget = OutputBudget(self.max_output_bytes, self.max_notebook_output_bytes)
         try:
             return super().preprocess(nb, resources, km=km)
         finally:
+            self.budget = None
             if self.trusted is not None:
                 self.trusted.bridge.close()
             if km is not None:   # ours, not nbclient's: shut it down ourselves, once the
@@ -337,6 +417,9 @@ def _timed_out_cells(nb) -> list[str]:
 
 def serve(infile, outfile, exporter, execute, prestart: bool = True) -> None:
     """Answer jobs from ``infile`` on ``outfile`` until told to quit."""
+    # first, while single-threaded: the mount namespace the kernels' folders live in
+    sandbox.enter_worker_namespace()
+
     def emit(message: dict) -> None:
         outfile.write(json.dumps(message) + "\n")
         outfile.flush()
@@ -352,12 +435,12 @@ def serve(infile, outfile, exporter, execute, prestart: bool = True) -> None:
     try:
         while True:
             while can_prestart and assignment is not None and len(execute.ahead) < AHEAD:
-                folder = tempfile.mkdtemp(prefix="autograde-")
+                folder = sandbox.make_workdir()
                 try:
                     _prepare_environment(folder, assignment)
                     execute.prestart(folder, assignment)
                 except Exception:
-                    shutil.rmtree(folder, ignore_errors=True)
+                    sandbox.remove_workdir(folder)
                     can_prestart = False   # fall back to nbclient starting kernels
             line = infile.readline()
             if not line:
@@ -372,11 +455,11 @@ def serve(infile, outfile, exporter, execute, prestart: bool = True) -> None:
             else:
                 if ahead:
                     execute.discard()
-                workdir = tempfile.mkdtemp(prefix="autograde-")
+                workdir = sandbox.make_workdir()
             emit(run_job(job, exporter, execute, workdir))
             if hasattr(execute, "release"):   # while the parent saves the result
                 execute.release()
-            shutil.rmtree(workdir, ignore_errors=True)
+            sandbox.remove_workdir(workdir)
             workdir = None
     finally:
         if hasattr(execute, "release"):
@@ -384,7 +467,7 @@ def serve(infile, outfile, exporter, execute, prestart: bool = True) -> None:
         if can_prestart:
             execute.discard()
         if workdir is not None:
-            shutil.rmtree(workdir, ignore_errors=True)
+            sandbox.remove_workdir(workdir)
 
 
 #: kernels a worker keeps started ahead of its next notebook (more only wastes start-ups
@@ -394,6 +477,7 @@ AHEAD = 1
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    sandbox.enter_worker_namespace()   # before anything can start a thread
     course_root = argv[0] if argv else os.getcwd()
     exporter, execute = build_preprocessors(_default_converter(course_root))
     # the protocol gets its own copy of stdout; fd 1 itself (inherited by the

@@ -10,7 +10,10 @@ sandbox off and on, alternating (off, on, off, on, ...) so a busy machine
 slows both alike, and prints seconds per notebook for each, the ratio
 (target: sandboxed <= 1.20 x unsandboxed), whether the scores are identical,
 and the kernel start time with and without the sandbox (median of 10 starts
-through the workers' kernel manager). Never a timed assertion.
+through the workers' kernel manager, each in a process that first enters its
+own mount namespace as a worker does, in a folder made by
+``sandbox.make_workdir``: a quota tmpfs when sandboxed), with the ratios to a
+plain kernel measured in the same run. Never a timed assertion.
 """
 
 from __future__ import annotations
@@ -31,23 +34,39 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.bench_grading import BIN, ROOT, run, scores  # noqa: E402
 
 
-def kernel_start(spec: dict | None, n: int = 10) -> float:
-    """Median seconds from start_kernel to a kernel answering kernel_info."""
-    from jupyter_client.blocking import BlockingKernelClient
-    from jupyter_core.utils import run_sync
+def kernel_start(spec: dict | None, n: int = 10) -> tuple[float, float]:
+    """Median seconds from making a kernel's folder to the kernel answering kernel_info, and
+    of making and removing the folder alone; measured in a fresh process, as a worker."""
+    proc = subprocess.run([sys.executable, __file__, "--kernel-start", json.dumps(spec), str(n)],
+                          capture_output=True, text=True, check=True)
+    return tuple(json.loads(proc.stdout.strip().splitlines()[-1]))
 
+
+def _kernel_start(spec: dict | None, n: int) -> tuple[float, float]:
+    """kernel_start's measure, in this process (which must not have started a thread)."""
     from autograde import sandbox
-    from autograde.worker import PrestartingExecute
 
     if spec is None:
         os.environ.pop(sandbox.ENV_VAR, None)
     else:
         os.environ[sandbox.ENV_VAR] = json.dumps(spec)
+    sandbox.enter_worker_namespace(spec)   # what a worker does first
+    folders = []
+    for _ in range(n):
+        start = time.perf_counter()
+        sandbox.remove_workdir(sandbox.make_workdir(spec))
+        folders.append(time.perf_counter() - start)
+
+    from jupyter_client.blocking import BlockingKernelClient
+    from jupyter_core.utils import run_sync
+
+    from autograde.worker import PrestartingExecute
+
     km_class = PrestartingExecute().kernel_manager_class
     times = []
     for _ in range(n):
-        workdir = tempfile.mkdtemp(prefix="autograde-")
         start = time.perf_counter()
+        workdir = sandbox.make_workdir(spec)
         km = km_class(kernel_name="python3")
         # (the kernel's own start-up notes are not the benchmark's output)
         run_sync(km.start_kernel)(cwd=workdir, stderr=subprocess.DEVNULL,
@@ -60,12 +79,14 @@ def kernel_start(spec: dict | None, n: int = 10) -> float:
         kc.stop_channels()
         run_sync(km.shutdown_kernel)(now=True)
         run_sync(km.cleanup_resources)()
-        shutil.rmtree(workdir, ignore_errors=True)
-    os.environ.pop(sandbox.ENV_VAR, None)
-    return statistics.median(times)
+        sandbox.remove_workdir(workdir)
+    return statistics.median(times), statistics.median(folders)
 
 
 def main() -> None:
+    if sys.argv[1:2] == ["--kernel-start"]:   # one measure, in a process of its own
+        print(json.dumps(_kernel_start(json.loads(sys.argv[2]), int(sys.argv[3]))))
+        return
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--assignments", nargs="*", default=["a1-neurons", "a2-activations"])
@@ -104,10 +125,10 @@ def main() -> None:
 
     os.chdir(course)
     spec = sandbox.settings("on", course_root=str(course), memory_mb=4096, file_mb=200,
-                            process_limit=256, cpu_seconds=1200)
-    plain = kernel_start(None)
-    limits_only = kernel_start({"namespaces": False, "memory_mb": 4096, "file_mb": 200})
-    boxed = kernel_start(spec)
+                            process_limit=256, cpu_seconds=1200, disk_mb=512)
+    plain, _ = kernel_start(None)
+    limits_only, _ = kernel_start({"namespaces": False, "memory_mb": 4096, "file_mb": 200})
+    boxed, folder = kernel_start(spec)
 
     off, on = min(seconds["off"]), min(seconds["on"])
     print(f"{'':34}{'seconds':>9}{'s/notebook':>12}{'vs off':>9}")
@@ -122,10 +143,12 @@ def main() -> None:
           f"{'met' if ratio <= 1.20 else 'NOT met'})")
     same = graded["off"] == graded["on"]
     print(f"scores identical with and without the sandbox: {'yes' if same else 'NO'}")
-    print("\nkernel start to kernel_info reply (median of 10):")
+    print("\nkernel's folder made to kernel_info reply (median of 10):")
     print(f"  plain kernel              {plain:6.3f} s")
-    print(f"  limits only (sandbox off) {limits_only:6.3f} s")
-    print(f"  sandboxed                 {boxed:6.3f} s  (+{boxed - plain:.3f} s)")
+    print(f"  limits only (sandbox off) {limits_only:6.3f} s  ({limits_only / plain:.2f}x)")
+    print(f"  sandboxed                 {boxed:6.3f} s  ({boxed / plain:.2f}x, "
+          f"+{boxed - plain:.3f} s; default-deny view of {len(spec['allow'])} allowed paths)")
+    print(f"  of which the quota tmpfs  {folder:6.3f} s  (make_workdir + remove_workdir)")
     shutil.rmtree(work, ignore_errors=True)
     if not same:
         sys.exit(1)

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from autograde.report import flags
 from tests.course.harness import copy_course
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -51,7 +52,7 @@ class DemoRun:
     def row(self, assignment: str, student: str) -> dict:
         rows = [s for s in self.report(assignment)["students"] if s["student"] == student]
         assert rows, f"{student} missing from reports/{assignment}.json"
-        return rows[0]
+        return dict(rows[0], flags=flags(rows[0]))   # the findings as sentences, for asserts
 
 
 @pytest.fixture(scope="session")

@@ -70,10 +70,13 @@ def test_report_files_parse_and_follow_the_schema(demo_run):
         assert report["assignment"] == a and report["max_score"] > 0
         assert len(report["students"]) >= 12
         for s in report["students"]:
-            assert {"student", "score", "max_score", "status", "flags"} <= set(s)
+            assert {"student", "score", "max_score", "status", "findings"} <= set(s)
             assert s["status"] in {"graded", "failed", "timeout", "missing", "invalid"}
             assert 0 <= s["score"] <= s["max_score"] == report["max_score"]
-            assert all(isinstance(f, str) and f for f in s["flags"])
+            for f in s["findings"]:   # each finding once, with the check that found it
+                assert set(f) == {"check", "notebook", "message"} and f["check"] and f["message"]
+            assert len({(f["notebook"], f["message"]) for f in s["findings"]}) == \
+                len(s["findings"])
     page = (demo_run.course / "reports" / "index.html").read_text()
     assert page.count("<img") == 3 and "data:image/png;base64," in page
     for a in ASSIGNMENTS:
