@@ -76,7 +76,8 @@ Without namespaces (``ClassGrader.sandbox = off``, or ``auto`` where they
 cannot be made) the launcher only sets the memory and file-size limits, so
 they bind the kernel and never the worker collecting its output; kernels
 then run in plain temporary folders on the host's disk, with no quota (the
-grader says so in a warning).
+grader says so in a warning), named after their worker so that the next run
+removes those of a worker that was killed.
 """
 
 from __future__ import annotations
@@ -91,6 +92,7 @@ import resource
 import shutil
 import signal
 import socket
+import stat
 import subprocess
 import sys
 import tempfile
@@ -124,6 +126,7 @@ HIDE_ALWAYS = ("/home", "/root", "/run", "/srv", "/mnt", "/media", "/var/tmp", "
 CODE_SUFFIXES = (".py", ".pyc", ".pyw", ".pyd", ".so", ".pth")
 DISK_MB = 512                     # the default quota of a kernel's writable space
 HUB_PREFIX = "autograde-kernels-"
+PLAIN_PREFIX = "autograde-"       # + the worker's id: a kernel's folder without namespaces
 IPC_PATH_MAX = 107                # a unix socket's path (sun_path), the kernels' ipc
 
 # <linux/mount.h>, <sys/mount.h>, <linux/prctl.h>, <linux/sched.h>
@@ -163,6 +166,7 @@ def settings(mode: str, *, course_root: str, hide=(), allow=(), disk_mb: int = D
             "file_mb": int(file_mb), "process_limit": int(process_limit),
             "cpu_seconds": int(cpu_seconds), "uid_base": UID_BASE, "disk_mb": int(disk_mb),
             "views": {a: os.path.realpath(v) for a, v in (views or {}).items()}}
+    _sweep_hubs()   # what killed runs left behind
     if mode == "off":
         if log is not None:
             log.warning("ClassGrader.sandbox is 'off': kernels see the whole machine and "
@@ -305,8 +309,8 @@ def _new_hub() -> str:
 def _process_id(pid: int | None = None) -> str:
     """'pid namespace.pid.start time' of a process (this one by default): unique while it
     lives, and says which processes can tell whether it still does."""
-    stat = _read(f"/proc/{pid or 'self'}/stat")
-    fields = stat.rsplit(")", 1)[-1].split()
+    text = _read(f"/proc/{pid or 'self'}/stat")
+    fields = text.rsplit(")", 1)[-1].split()
     start = int(fields[19]) if len(fields) > 19 and fields[19].isdigit() else 0
     return f"{_pid_namespace():x}.{pid or os.getpid():x}.{start:x}"
 
@@ -319,21 +323,35 @@ def _pid_namespace() -> int:
 
 
 def _sweep_hubs() -> None:
-    """Remove the hubs of processes that are gone (killed before their exit removed them),
-    those of our pid namespace only. A hub is always empty here: only rmdir, never more."""
+    """Remove what processes that are gone (killed before they could) left in the temporary
+    folder, those of our pid namespace only: their hubs (always empty: rmdir, never more),
+    and the plain kernel folders of their workers when kernels ran without namespaces
+    (ours only: owned by us, not a link)."""
     tmp = tempfile.gettempdir()
     try:
         names = os.listdir(tmp)
     except OSError:
         return
-    hexdigits = set("0123456789abcdef")
     for name in names:
-        owner = name[len(HUB_PREFIX):].split("-")[0] if name.startswith(HUB_PREFIX) else ""
-        parts = owner.split(".")
-        if len(parts) == 3 and all(p and set(p) <= hexdigits for p in parts) and \
-                int(parts[0], 16) == _pid_namespace() and \
-                _process_id(int(parts[1], 16)) != owner:
+        if name.startswith(HUB_PREFIX) and _gone(name[len(HUB_PREFIX):]):
             _remove_hub(os.path.join(tmp, name))
+        elif name.startswith(PLAIN_PREFIX) and _gone(name[len(PLAIN_PREFIX):]):
+            path = os.path.join(tmp, name)
+            try:
+                st = os.lstat(path)
+            except OSError:
+                continue
+            if stat.S_ISDIR(st.st_mode) and st.st_uid == os.geteuid():
+                shutil.rmtree(path, ignore_errors=True)
+
+
+def _gone(name: str) -> bool:
+    """Whether ``name`` (what follows a prefix) starts with the id of a process of our pid
+    namespace that no longer runs (see :func:`_process_id`)."""
+    owner = name.split("-")[0]
+    parts = owner.split(".")
+    return len(parts) == 3 and all(p and set(p) <= set("0123456789abcdef") for p in parts) \
+        and int(parts[0], 16) == _pid_namespace() and _process_id(int(parts[1], 16)) != owner
 
 
 def _remove_hub(path: str) -> None:
@@ -470,8 +488,8 @@ def make_workdir(spec: dict | None = None) -> str:
     """A new folder for a kernel: ``work/`` of a tmpfs of the quota's size (see the module
     docstring), or a plain temporary folder when kernels run without namespaces."""
     spec = from_env() if spec is None else spec
-    if not spec or not spec.get("namespaces"):
-        return tempfile.mkdtemp(prefix="autograde-")
+    if not spec or not spec.get("namespaces"):   # named after the worker: see _sweep_hubs
+        return tempfile.mkdtemp(prefix=f"{PLAIN_PREFIX}{_process_id()}-")
     if _WORKER_HUB is None:
         raise SandboxUnavailable("a sandboxed kernel's folder needs the worker's own mount "
                                  "namespace: call sandbox.enter_worker_namespace() first")

@@ -99,10 +99,12 @@ def _host(spec: dict, workdir: str, files: dict, src: str, replies) -> None:
 def _serve(km, workdir: str, skipped: list, replies) -> None:
     from jupyter_client.blocking import BlockingKernelClient
 
-    kc = BlockingKernelClient()
+    # its manager tells whether the kernel lives (the process), not a heartbeat that a
+    # machine this busy (other test runs share two cores) may miss for a second
+    kc = BlockingKernelClient(parent=km)
     kc.load_connection_info(km.get_connection_info())
     kc.start_channels()
-    kc.wait_for_ready(timeout=120)   # (a busy machine: other test runs share two cores)
+    kc.wait_for_ready(timeout=120)
     print(json.dumps({"pid": km.provisioner.process.pid, "workdir": workdir,
                       "skipped": skipped}), file=replies, flush=True)
     for line in sys.stdin:
@@ -150,7 +152,7 @@ class Kernel:
         if not first:
             self.host.wait()
             self._log.seek(0)
-            raise RuntimeError(f"the kernel did not start:\n{self._log.read()[-3000:]}")
+            raise RuntimeError(f"the kernel did not start:\n{self._log.read()[-8000:]}")
         started = json.loads(first)
         self.pid = started["pid"]   # what the worker tells the pool
         self.workdir = started["workdir"]
@@ -606,8 +608,9 @@ def test_the_launcher_refuses_a_kernel_folder_without_its_quota(course, tmp_path
         sandbox.make_workdir(spec)   # this process has no mount namespace of its own
 
 
-def test_the_hub_of_a_killed_run_is_removed_by_the_next_one():
-    """A run's hub is an empty folder; a killed run cannot remove its own."""
+def test_what_a_killed_run_leaves_is_removed_by_the_next_one():
+    """A run's hub is an empty folder, and without namespaces a worker's kernel folder is a
+    plain one: a killed run, or a killed worker, cannot remove its own."""
     pids = {int(p) for p in os.listdir("/proc") if p.isdigit()}
     dead = next(p for p in range(os.getpid() + 997, 1 << 22) if p not in pids)
     tmp, ns = Path(tempfile.gettempdir()), os.stat("/proc/self/ns/pid").st_ino
@@ -619,12 +622,18 @@ def test_the_hub_of_a_killed_run_is_removed_by_the_next_one():
     busy = hub(f"{ns:x}.{dead:x}.1")
     (busy / "not-a-hub").write_text("only ever rmdir")
     live = Path(sandbox._hub())   # this process's own: it lives
+    # without namespaces: a killed worker's plain kernel folder, and a live one's
+    plain = Path(tempfile.mkdtemp(prefix=f"{sandbox.PLAIN_PREFIX}{ns:x}.{dead:x}.1-", dir=tmp))
+    (plain / ".autograde-home").mkdir()
+    (plain / "written.bin").write_bytes(b"x" * 1000)
+    mine = Path(sandbox.make_workdir({"namespaces": False}))
     try:
         sandbox._sweep_hubs()
         assert not stale.exists() and not reused.exists(), "stale hubs survive"
         assert live.is_dir() and elsewhere.is_dir() and (busy / "not-a-hub").exists()
+        assert not plain.exists() and mine.is_dir()
     finally:
-        for path in (stale, reused, elsewhere, busy):
+        for path in (stale, reused, elsewhere, busy, plain, mine):
             shutil.rmtree(path, ignore_errors=True)
 
 
