@@ -316,9 +316,16 @@ def _shutdown(km) -> None:
         pass
 
 
+INLINE_BACKEND = "module://matplotlib_inline.backend_inline"
+
+
 def _prepare_environment(workdir: str, assignment: str | None = None) -> None:
     os.environ["HOME"] = workdir
     os.environ["NBGRADER_EXECUTION"] = "autograde"
+    # plots render inline as in the student's Jupyter, whatever backend the grader's own
+    # environment names (CI and headless servers often set MPLBACKEND=Agg, which would
+    # leave every figure out of the graded notebook and its feedback)
+    os.environ["MPLBACKEND"] = INLINE_BACKEND
     if assignment:   # which dlkit view the next kernel gets (autograde/sandbox.py)
         os.environ[sandbox.ASSIGNMENT_VAR] = assignment
 
