@@ -84,6 +84,11 @@ def run_checks(sub: Submission, checks: list[Check], *, seconds: float = 60.0,
     """
     results: dict[str, list[Finding]] = {}
     inside = [c for c in checks if c.bounded]
+    for check in inside:
+        try:
+            check.prepare()   # trusted, cached: inherited by the child below
+        except Exception:
+            pass   # the child tries again, bounded, and reports what went wrong
     if inside:
         try:
             raw = bounded.run(_findings_of, sub, inside, seconds=seconds, memory_mb=memory_mb,

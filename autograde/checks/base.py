@@ -31,6 +31,11 @@ class Check:
     help = ""
     bounded = True
 
+    def prepare(self) -> None:
+        """Work that depends on no submission (reading the course's own code), done once in
+        the grading process before any bounded child forks, so each child inherits it
+        instead of redoing it. Must be idempotent."""
+
     def findings(self, sub: Submission) -> list[Finding]:
         raise NotImplementedError
 

@@ -156,6 +156,9 @@ class CopyCheck(Check):
     help = ("An answer that carries what only a copy of dlkit's source would: a near-identical "
             "large body, dlkit's own error messages, calls to its private helpers.")
 
+    def prepare(self) -> None:
+        dlkit_functions()   # dlkit's parsed sources: a second of CPU, once a run, not a notebook
+
     def findings(self, sub: Submission) -> list[Finding]:
         out = []
         for name, nb in sub.submitted_notebooks():
