@@ -212,6 +212,12 @@ class GradeApp(AutogradeStep):
         """
         path.parent.mkdir(parents=True, exist_ok=True)
         handler = logging.FileHandler(path, mode="w", encoding="utf-8")
+        # INFO and up (what nbgrader did to each notebook, its warnings); nbclient's DEBUG
+        # lines quote every kernel message (33,000 lines for 60 notebooks, a few percent
+        # of the workers' time): only with --log-level=DEBUG
+        level = self.log_level
+        level = logging.getLevelName(level) if isinstance(level, str) else level
+        handler.setLevel(min(logging.INFO, level if isinstance(level, int) else logging.INFO))
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
         console = [(h, h.level) for h in self.log.handlers]
         for h, _ in console:

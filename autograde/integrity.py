@@ -35,6 +35,7 @@ class RestoreCellMetadata:
     def __init__(self, db_url: str):
         self.db_url = db_url
         self.findings: list[str] = []
+        self._known: dict[tuple, dict] = {}   # (notebook, assignment) -> its cells
 
     def __call__(self, nb, resources):
         from nbgrader.api import Gradebook, MissingEntry
@@ -42,18 +43,22 @@ class RestoreCellMetadata:
         self.findings = []
         info = resources.get("nbgrader", {})
         notebook, assignment = info.get("notebook"), info.get("assignment")
-        try:
-            with Gradebook(self.db_url) as gb:
-                source = gb.find_notebook(notebook, assignment)
-                cells = {c.name: {"cell_type": c.cell_type, "locked": bool(c.locked)}
-                         for c in source.source_cells}
-                for c in source.grade_cells:
-                    cells.setdefault(c.name, {}).update(grade=True, points=float(c.max_score),
-                                                        cell_type=c.cell_type)
-                for c in source.solution_cells:
-                    cells.setdefault(c.name, {}).update(solution=True)
-        except MissingEntry:
-            return nb, resources
+        cells = self._known.get((notebook, assignment))
+        if cells is None:   # the released notebook's cells: read once a run, not a submission
+            try:
+                with Gradebook(self.db_url) as gb:
+                    source = gb.find_notebook(notebook, assignment)
+                    cells = {c.name: {"cell_type": c.cell_type, "locked": bool(c.locked)}
+                             for c in source.source_cells}
+                    for c in source.grade_cells:
+                        cells.setdefault(c.name, {}).update(
+                            grade=True, points=float(c.max_score), cell_type=c.cell_type)
+                    for c in source.solution_cells:
+                        cells.setdefault(c.name, {}).update(solution=True)
+            except MissingEntry:
+                return nb, resources
+            self._known[(notebook, assignment)] = cells
+        cells = {name: dict(meta) for name, meta in cells.items()}
         seen: dict[str, int] = {}
         unknown: list[str] = []
         last = {}

@@ -49,6 +49,9 @@ def forbid_calls(*functions: Callable):
             if name not in seen:
                 seen.append(name)
 
+    if not codes:   # nothing to watch: no profiler (it costs on every call)
+        yield seen
+        return
     old = sys.getprofile()
     sys.setprofile(profiler)
     threading.setprofile(profiler)
@@ -129,6 +132,8 @@ def _run_guarded(fn: Callable, case: Case, forbidden: Sequence[Callable],
     if remote.is_remote(fn):   # guarded over there; the record is plain data
         record = fn.__grading_call__(args, kwargs, uses, time_limit)
         return _Outcome(**{key: record[key] for key in remote.RECORD_KEYS})
+    if remote.trusted_namespace(fn):   # only the course's code runs here: nothing to watch,
+        forbidden = ()                  # and a profiler on every call costs seconds
     outcome = _Outcome()
     out, err = io.StringIO(), io.StringIO()
     with warnings.catch_warnings(record=True) as caught:

@@ -25,6 +25,11 @@ cells run in; when that namespace offers ``__grading_substitute__(uses)``
 (a context manager), the check uses it instead, so that the student's
 functions called meanwhile see the substitutes as well.
 
+Such a namespace is the grader's trusted one: only the course's code runs
+in it (the student's functions are proxies), so ``forbid=`` has nothing to
+watch there and is not armed (:func:`trusted_namespace`); the reference is
+kept from the student's code by being absent from the student's kernel.
+
 The checks treat such a function as they treat a local one; only how it is
 called differs (:func:`dlkit.grading.guards._run_guarded`). In a student's
 own JupyterLab nothing of this is used: the functions are local.
@@ -39,6 +44,13 @@ RECORD_KEYS = ("value", "error", "timed_out", "warnings", "stdout", "stderr")
 def is_remote(fn) -> bool:
     """Whether ``fn`` is a proxy of a function in another process."""
     return callable(getattr(type(fn), "__grading_call__", None))
+
+
+def trusted_namespace(fn) -> bool:
+    """Whether ``fn`` (a local function) belongs to the grader's trusted namespace."""
+    namespace = getattr(fn, "__globals__", None)
+    return namespace is not None and callable(getattr(type(namespace),
+                                                      "__grading_substitute__", None))
 
 
 def parameters(fn) -> list[str] | None:

@@ -99,3 +99,31 @@ def test_uses_on_a_test_cells_own_wrapper_go_through_the_namespace_hook():
     grading.check_function(ns["wrapper"], double, [Case((1.5,), {})], uses={"sigmoid": abs},
                            quiet=True)
     assert entered == [{"sigmoid": abs}]
+
+
+def test_forbid_is_not_armed_in_the_graders_trusted_namespace():
+    """Only the course's code runs there; a profiler on every call would only cost time.
+    A local function elsewhere is still watched."""
+    import sys
+
+    from dlkit.grading import guards
+
+    class Names(dict):
+        def __grading_substitute__(self, uses):
+            import contextlib
+            return contextlib.nullcontext()
+
+    seen_profile = []
+    ns = Names(np=np, sys=sys, seen=seen_profile)
+    exec("def wrapper(x):\n    seen.append(sys.getprofile())\n    return 2 * float(x)\n", ns)
+    assert grading.remote.trusted_namespace(ns["wrapper"])
+    assert not grading.remote.trusted_namespace(double)
+    outcome = guards._run_guarded(ns["wrapper"], Case((1.5,), {}), [double], None)
+    assert outcome.value == 3.0 and seen_profile == [None]
+
+    def local(x):
+        seen_profile.append(sys.getprofile())
+        return double(x)
+
+    outcome = guards._run_guarded(local, Case((1.5,), {}), [double], None)
+    assert seen_profile[-1] is not None and outcome.forbidden   # watched, and caught
