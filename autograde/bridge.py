@@ -1,14 +1,16 @@
 """The trusted side's line to a student's kernel: names, calls and callbacks as data.
 
 A :class:`Bridge` is opened on the kernel nbgrader's Execute started. It
-installs :mod:`autograde.agent` in the kernel (silently, before any cell)
-and then sends it requests as silent execute requests; the agent answers,
-and calls back into trusted functions, through input requests on the
-kernel's stdin channel. Everything that comes back is decoded by
-:mod:`autograde.wire` into plain data, a :class:`RemoteFunction` (a
-student's function, called through the bridge) or an :class:`Opaque`
-placeholder (an object that is not data). Nothing of the student's process
-is ever executed or unpickled here.
+listens on a Unix socket in the kernel's folder (the *line*), installs
+:mod:`autograde.agent` in the kernel (silently, before any cell: the
+agent connects, and the socket's name is removed), then runs the agent's
+``serve()`` as one silent execute request per test cell; requests,
+replies and callbacks travel on the line as frames (see the agent).
+Everything that comes back is decoded by :mod:`autograde.wire` into
+plain data, a :class:`RemoteFunction` (a student's function, called
+through the bridge) or an :class:`Opaque` placeholder (an object that is
+not data). Nothing of the student's process is ever executed or unpickled
+here.
 
 Every request has a deadline. A call that overruns is interrupted (SIGINT
 to the kernel, as nbclient does for a cell); a kernel that does not answer
@@ -21,7 +23,10 @@ cell's interrupt.
 from __future__ import annotations
 
 import math
+import os
 import secrets
+import select
+import socket
 import time
 
 from jupyter_client.blocking import BlockingKernelClient
@@ -117,13 +122,17 @@ class Bridge:
     #: seconds a kernel has to answer the interrupt of an overrunning call
     grace = 5.0
 
-    def __init__(self, km, *, call_limit: float = 60.0):
+    def __init__(self, km, *, call_limit: float = 60.0, folder: str | None = None):
         self.km = km
         self.call_limit = float(call_limit or 60.0)
         self.broken: str | None = None
         self.kc = BlockingKernelClient()
         self.kc.load_connection_info(km.get_connection_info())
-        self.kc.start_channels(shell=True, iopub=False, stdin=True, hb=False, control=False)
+        self.kc.start_channels(shell=True, iopub=False, stdin=False, hb=False, control=False)
+        # the kernel's folder (its connection file's, by default): the kernel sees it
+        self._listener, self._line_path = _listen(folder or os.path.dirname(
+            os.path.abspath(km.connection_file)))
+        self.line: _Line | None = None
         self._callbacks: dict[str, object] = {}
         self.ambient_uses: dict = {}   # a check's uses= on a test cell's own wrapper
         self._depth = 0                # requests under way (a callback's are nested)
@@ -142,14 +151,27 @@ class Bridge:
             self.kc.stop_channels()
         except Exception:
             pass
+        self._stop_listening()
+        if self.line is not None:
+            self.line.close()
 
     # ------------------------------------------------------------------ set-up
     def install(self, timeout: float = 60.0) -> None:
         """Put the agent in the kernel (a silent cell run before any of the notebook's)."""
-        reply = self._execute(agent.source(), time.monotonic() + timeout)
+        deadline = time.monotonic() + timeout
+        reply = self._execute(agent.source(self._line_path), deadline)
         if reply.get("status") != "ok":
+            self._stop_listening()
             raise BridgeError("the grader's messenger could not be installed in the kernel: "
                               f"{reply.get('ename')}: {reply.get('evalue')}")
+        try:   # the agent connected while it was installed: nobody else could, yet
+            ready = select.select([self._listener], [], [], max(0.0, deadline - time.monotonic()))
+            if not ready[0]:
+                raise BridgeError("the grader's messenger did not connect")
+            conn, _ = self._listener.accept()
+        finally:
+            self._stop_listening()
+        self.line = _Line(conn)
         if self.request({"op": "ping"}).get("pong") is not True:
             raise BridgeError("the grader's messenger did not answer")
         self.end()
@@ -162,6 +184,11 @@ class Bridge:
             return {}
         found = self.request({"op": "lookup", "names": names}).get("found")
         return found if isinstance(found, dict) else {}
+
+    def names(self) -> set[str]:
+        """The names defined in the student's namespace (no values)."""
+        found = self.request({"op": "names"}).get("names")
+        return {n for n in found if isinstance(n, str)} if isinstance(found, list) else set()
 
     def push(self, values: dict) -> None:
         """Define ``values`` (plain data) in the student's namespace."""
@@ -212,9 +239,9 @@ class Bridge:
         outermost = self._depth == 0
         if outermost:
             self.begin()
-            self.kc.input(text)
+            self._say(text)
         else:   # inside a callback: the kernel is waiting for that callback's answer
-            self.kc.input('{"$d":[["nested",' + text + "]]}")   # = wire.encode({"nested": .})
+            self._say('{"$d":[["nested",' + text + "]]}")   # = wire.encode({"nested": .})
         self._depth += 1
         try:
             reply = self._await_reply(deadline)
@@ -239,8 +266,9 @@ class Bridge:
         execute request for a whole test cell, not one per call)."""
         if self._session is not None:
             return
+        # no stdin: the student's own input() fails at once, as under nbgrader
         self._session = self.kc.execute("__autograde__.serve()", silent=True,
-                                        store_history=False, allow_stdin=True,
+                                        store_history=False, allow_stdin=False,
                                         stop_on_error=False)
         end = time.monotonic() + timeout
         while time.monotonic() < end:
@@ -251,7 +279,7 @@ class Bridge:
             if kind == "prompt" and body[:1] == "W":
                 return
             if kind == "prompt":
-                self.kc.input("")
+                self._say("")
             elif kind == "ended":
                 break
         self._session = None
@@ -263,12 +291,12 @@ class Bridge:
         if self._session is None or self.broken:
             self._session = None
             return
-        self.kc.input(wire.encode({"op": "stop"}))
+        self._say(wire.encode({"op": "stop"}))
         end = time.monotonic() + self.grace
         while self._session is not None and time.monotonic() < end:
             event = self._next(0.5)
             if event is not None and event[0] == "prompt":
-                self.kc.input(wire.encode({"op": "stop"}))
+                self._say(wire.encode({"op": "stop"}))
         if self._session is not None:   # still busy: stop it the hard way
             self._interrupt()
             self._session = None
@@ -310,24 +338,40 @@ class Bridge:
                     reply = {"fail": "a malformed reply"}
                 return {"interrupted": True} if interrupted and "fail" in reply else reply
             if body[:1] == "C" and not interrupted:
-                self.kc.input(self._run_callback(body[1:]))
-            else:   # the student's own input(), or a callback after the interrupt
-                self.kc.input("")
+                self._say(self._run_callback(body[1:]))
+            else:   # a callback after the interrupt, or not a prompt of the agent's
+                self._say("")
 
     def _next(self, timeout: float):
-        """The next event: ("prompt", text), ("ended", None) when the session's execute
-        reply came, or None when nothing arrived within ``timeout`` seconds."""
+        """The next event: ("prompt", text) from the line, ("ended", None) when the
+        session's execute reply came, ("idle", "") for anything else, or None when nothing
+        arrived within ``timeout`` seconds."""
         import zmq
 
+        if self.line is None:
+            raise BridgeError("the grader's messenger is not installed")
+        text = self.line.take()
+        if text is not None:
+            return "prompt", text
         poller = zmq.Poller()
-        poller.register(self.kc.stdin_channel.socket, zmq.POLLIN)
+        poller.register(self.line.sock, zmq.POLLIN)
         poller.register(self.kc.shell_channel.socket, zmq.POLLIN)
         events = dict(poller.poll(timeout * 1000))
-        if self.kc.stdin_channel.socket in events:
-            msg = self.kc.stdin_channel.get_msg(timeout=0)
-            if msg["msg_type"] == "input_request":
-                prompt = msg.get("content", {}).get("prompt", "")
-                return "prompt", prompt if isinstance(prompt, str) else ""
+        if self.line.sock.fileno() in events:
+            try:
+                self.line.fill()
+            except BridgeError as exc:
+                end = time.monotonic() + 2.0   # a kernel that exited closed it: say so
+                while self._alive() and time.monotonic() < end:
+                    time.sleep(0.05)
+                if not self._alive():
+                    self.broken = "your kernel died (os._exit, a crash, or out of memory)"
+                    raise KernelDied(self.broken) from None
+                self.broken = str(exc)
+                raise
+            text = self.line.take()
+            if text is not None:
+                return "prompt", text
         if self.kc.shell_channel.socket in events:
             msg = self.kc.shell_channel.get_msg(timeout=0)
             if self._session is not None and msg["msg_type"] == "execute_reply" and \
@@ -335,6 +379,23 @@ class Bridge:
                 self._session = None
                 return "ended", None
         return None if not events else ("idle", "")
+
+    def _say(self, text: str) -> None:
+        """Answer the agent's prompt on the line."""
+        try:
+            self.line.send(text, time.monotonic() + max(self.grace, 10.0))
+        except BridgeError as exc:
+            self.broken = str(exc)
+            raise
+
+    def _stop_listening(self) -> None:
+        if self._listener is not None:
+            self._listener.close()
+            self._listener = None
+            try:
+                os.unlink(self._line_path)
+            except OSError:
+                pass
 
     def _execute(self, code: str, deadline: float) -> dict:
         """Run ``code`` silently (the agent's installation); its execute reply."""
@@ -360,7 +421,7 @@ class Bridge:
                 continue
             if event[1][:1] == "R":
                 return
-            self.kc.input("")
+            self._say("")
         if self._session is not None:
             self.broken = ("your kernel did not stop when the grader interrupted a call that "
                            "ran past its time limit")
@@ -425,6 +486,101 @@ class Bridge:
 
 
 HARVEST_CAP = 200_000   # values remembered per lent function
+MAX_FRAME = wire.MAX_BYTES + (1 << 20)   # one frame from the kernel, at most
+
+
+def _listen(folder: str) -> tuple[socket.socket, str]:
+    """A listening Unix socket under a fresh name in ``folder``; (it, its path).
+
+    Made before any of the student's code has run in the kernel, under a name
+    nobody knows; the kernel's user may connect to it (it runs as another user
+    under the sandbox). Once the agent is connected the name is removed.
+    """
+    for _ in range(20):
+        path = os.path.join(folder, "ag-" + secrets.token_hex(4))
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            sock.bind(path)   # fails on any name that exists (a student's file too)
+        except OSError:
+            sock.close()
+            continue
+        os.chmod(path, 0o666)   # the socket we just made, not a link: nothing ran since
+        sock.listen(1)
+        sock.setblocking(False)
+        return sock, path
+    raise BridgeError(f"no socket could be made in the kernel's folder {folder}")
+
+
+class _Line:
+    """The trusted end of the line: frames of an 8-byte length and UTF-8 text.
+
+    Never blocks on the kernel: reads what has arrived into a buffer (a frame
+    is taken once whole; one longer than :data:`MAX_FRAME` breaks the line),
+    and sends with a deadline.
+    """
+
+    def __init__(self, sock: socket.socket):
+        self.sock = sock
+        sock.setblocking(False)
+        self.buffer = bytearray()
+
+    def take(self) -> str | None:
+        """The next whole frame's text, or None."""
+        if len(self.buffer) < agent.HEADER.size:
+            return None
+        size = agent.HEADER.unpack_from(self.buffer)[0]
+        if size > MAX_FRAME:
+            raise BridgeError(f"your kernel sent the grader a message of {size} bytes "
+                              f"(at most {MAX_FRAME})")
+        end = agent.HEADER.size + size
+        if len(self.buffer) < end:
+            return None
+        data = bytes(self.buffer[agent.HEADER.size:end])
+        del self.buffer[:end]
+        return data.decode("utf-8", "replace")
+
+    def fill(self) -> None:
+        """Read what has arrived (never more than a frame's worth ahead)."""
+        while len(self.buffer) < MAX_FRAME + agent.HEADER.size:
+            try:
+                chunk = self.sock.recv(1 << 20)
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError as exc:
+                raise BridgeError(f"the line to your kernel broke ({exc})") from None
+            if not chunk:
+                raise BridgeError("your kernel closed the grader's line "
+                                  "(os._exit, a crash, or the messenger was stopped)")
+            self.buffer += chunk
+            if self.take_ready():
+                return
+
+    def take_ready(self) -> bool:
+        if len(self.buffer) < agent.HEADER.size:
+            return False
+        return len(self.buffer) >= agent.HEADER.size + agent.HEADER.unpack_from(self.buffer)[0]
+
+    def send(self, text: str, deadline: float) -> None:
+        data = text.encode("utf-8", "surrogatepass")
+        view = memoryview(agent.HEADER.pack(len(data)) + data)
+        while view:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise BridgeError("your kernel stopped reading what the grader sent it")
+            if not select.select([], [self.sock], [], min(remaining, 1.0))[1]:
+                continue
+            try:
+                view = view[self.sock.send(view):]
+            except (BlockingIOError, InterruptedError):
+                continue
+            except OSError as exc:
+                raise BridgeError(f"the line to your kernel broke ({exc})") from None
+
+    def close(self) -> None:
+        try:
+            self.sock.close()
+        except OSError:
+            pass
 
 
 def _telling_values(args, kwargs, cap: int) -> set:

@@ -64,13 +64,18 @@ class StudentNames(dict):
     ``lookup(names)`` fetches the student's values for names not defined
     here (:meth:`Bridge.lookup`); they are cached for one cell and never
     stored, so a test cell's own assignments always win and a later cell
-    sees the student's current value.
+    sees the student's current value. With ``listing()`` (:meth:`Bridge.names`:
+    the names the student defined, no values) only names the student has are
+    asked for: the other names a hidden test cell reads never reach the
+    student's kernel, where a later cell could print them into its feedback.
     """
 
-    def __init__(self, lookup, bridge=None):
+    def __init__(self, lookup, bridge=None, listing=None):
         super().__init__(__name__="__main__", __builtins__=builtins)
         self._lookup = lookup
         self._bridge = bridge
+        self._listing = listing
+        self._defined: set | None = None   # the student's names, listed once a cell
         self._cache: dict = {}
 
     @contextlib.contextmanager
@@ -94,9 +99,21 @@ class StudentNames(dict):
                 else:
                     self[name] = old
 
-    def prefetch(self, names) -> None:
+    def prefetch(self, names, *, settled: bool = False) -> None:
+        """Fetch the student's values of ``names`` for this cell. A name the student has
+        not defined is asked about again when the cell reads it (``settled``: a call into
+        the student's code may have defined it meanwhile), then taken as absent."""
         wanted = [n for n in names if n not in self and n not in self._cache
                   and n not in _BUILTINS and not n.startswith("__")]
+        if wanted and self._listing is not None:
+            if self._defined is None or (settled and any(n not in self._defined
+                                                         for n in wanted)):
+                self._defined = self._listing()
+            if settled:
+                for name in wanted:
+                    if name not in self._defined:
+                        self._cache[name] = _ABSENT
+            wanted = [n for n in wanted if n in self._defined]
         if wanted:
             found = self._lookup(wanted)
             for name in wanted:
@@ -104,12 +121,13 @@ class StudentNames(dict):
 
     def new_cell(self) -> None:
         self._cache.clear()
+        self._defined = None
 
     def __missing__(self, name):
         if not isinstance(name, str) or name in _BUILTINS or name.startswith("__"):
             raise KeyError(name)
         if name not in self._cache:
-            self.prefetch([name])
+            self.prefetch([name], settled=True)
         value = self._cache.get(name, _ABSENT)
         if value is _ABSENT:
             raise KeyError(name)
@@ -160,7 +178,7 @@ class TrustedCells:
 
     def __init__(self, bridge: Bridge):
         self.bridge = bridge
-        self.ns = StudentNames(bridge.lookup, bridge)
+        self.ns = StudentNames(bridge.lookup, bridge, bridge.names)
         self.count = 0
 
     def run(self, cell, push: bool = True) -> list:

@@ -173,3 +173,38 @@ def test_pushed_data_is_defined_in_the_kernel_and_the_notebook_runs_on(bridge):
     bridge.end()
     student(bridge, "assert X1.shape == (1, 2) and label == 'pushed'")
     assert bridge.lookup(["label"]) == {"label": "pushed"}
+
+
+def test_a_test_cells_names_reach_the_kernel_only_when_the_student_defined_them(bridge):
+    """A hidden test's own names (its inputs, its helpers) are never asked of the
+    student's kernel, where a later cell could print them into the feedback; the names
+    the student defined are, and a name a call defines meanwhile is found too."""
+    import nbformat
+
+    from autograde.trusted import TrustedCells
+
+    student(bridge, """
+        import builtins
+        asked = []
+        _real_lookup = builtins.__autograde__._op_lookup
+        def _spy(request):
+            asked.extend(request["names"])
+            return _real_lookup(request)
+        builtins.__autograde__._op_lookup = _spy
+        def neuron(x):
+            global made_by_a_call
+            made_by_a_call = 7
+            return 2 * x
+    """)
+    cells = TrustedCells(bridge)
+    cell = nbformat.v4.new_code_cell(
+        "hidden_inputs_xyz = [1.0, 2.0]\n"
+        "assert [neuron(v) for v in hidden_inputs_xyz] == [2.0, 4.0]\n"
+        "assert made_by_a_call == 7\n"
+        "assert globals().get('secret_helper_name_xyz') is None\n")
+    outputs = cells.run(cell)
+    assert not [o for o in outputs if o.get("output_type") == "error"], outputs
+    bridge.end()
+    asked = bridge.lookup(["asked"])["asked"]
+    assert "neuron" in asked and "made_by_a_call" in asked, asked
+    assert not {"hidden_inputs_xyz", "secret_helper_name_xyz"} & set(asked), asked
