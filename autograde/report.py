@@ -32,6 +32,7 @@ from pathlib import Path
 
 from nbgrader.api import Gradebook, MissingEntry
 
+from autograde.safehtml import sanitize_page
 from autograde.status import Finding, Status
 
 STATUS_ORDER = tuple(s.value for s in (Status.GRADED, Status.TIMEOUT, Status.FAILED,
@@ -166,7 +167,7 @@ def _figures(reports: list[dict]) -> dict[str, str]:
 
     fig = Figure(figsize=(8, 0.6 + 0.55 * len(reports)))
     ax = fig.subplots()
-    ax.boxplot([g or [0] for g in graded], vert=False, tick_labels=names, widths=0.5)
+    ax.boxplot([g or [0] for g in graded], orientation="horizontal", tick_labels=names, widths=0.5)
     for i, g in enumerate(graded, start=1):
         ax.scatter(g, [i] * len(g), s=14, alpha=0.6, color="#1f77b4", zorder=3)
     ax.set_xlabel("autograded score (% of the autograded points)")
@@ -195,7 +196,7 @@ def _figures(reports: list[dict]) -> dict[str, str]:
     fig = Figure(figsize=(8, 0.6 + 0.55 * len(reports)))
     ax = fig.subplots()
     times = [[s["seconds"] for s in r["students"] if s.get("seconds")] for r in reports]
-    ax.boxplot([t or [0] for t in times], vert=False, tick_labels=names, widths=0.5)
+    ax.boxplot([t or [0] for t in times], orientation="horizontal", tick_labels=names, widths=0.5)
     for i, t in enumerate(times, start=1):
         ax.scatter(t, [i] * len(t), s=14, alpha=0.6, color="#9467bd", zorder=3)
     ax.set_xlabel("seconds to execute the notebook (kernel start included)")
@@ -270,4 +271,6 @@ def render_html(reports: list[dict]) -> str:
                        f"<td>{reason}<ul class='flags'>{items}</ul></td></tr>")
         out.append("</table>")
     out.append("</body></html>")
-    return "\n".join(out)
+    # escaped above, and the body then through the one sanitiser of feedback pages
+    # (bleach's allow-list, autograde.safehtml): the head is this module's own CSS
+    return sanitize_page("\n".join(out), scripts=0)

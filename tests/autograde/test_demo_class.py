@@ -12,7 +12,7 @@ from autograde.demo import expected_outcome, read_plans
 
 from .conftest import ROOT
 
-pytestmark = pytest.mark.xdist_group("autograde-demo")
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("autograde-demo")]
 
 ASSIGNMENTS = [a.id for a in read_schedule(ROOT / "course")]
 PLANS = read_plans(ROOT / "course", ASSIGNMENTS)
@@ -79,8 +79,8 @@ def test_report_files_parse_and_follow_the_schema(demo_run):
                 len(s["findings"])
     page = (demo_run.course / "reports" / "index.html").read_text()
     assert page.count("<img") == 3 and "data:image/png;base64," in page
-    for a in ASSIGNMENTS:
-        assert f"id='{a}'" in page
+    for a in ASSIGNMENTS:   # a section per assignment, and the table's link to it
+        assert f'id="{a}"' in page and f'href="#{a}"' in page
 
 
 def test_the_terminal_summary_ends_with_the_report_path(demo_run):
