@@ -14,9 +14,10 @@ template and gradebook reads, so a student's feedback is nbgrader's), with:
   a ``### BEGIN HIDDEN TESTS`` it finds in an answer (unbalanced, or outside
   a test cell), which failed every later submission and assignment; here it
   only reads the test cells (:class:`TestCellsClearHiddenTests`);
-- **one notebook at a time, on its own**: each notebook is converted in a
-  forked process with a time and memory limit; one that fails (why, in one
-  line) is listed in :attr:`SafeFeedback.failures` and the others go on;
+- **one notebook at a time, on its own**: each notebook is converted by
+  :func:`autograde.bounded.run` (a forked child with a time and memory limit,
+  as every per-submission step of the main process); one that fails (why, in
+  one line) is listed in :attr:`SafeFeedback.failures` and the others go on;
 - **no link followed**: the autograded notebook must be a regular file (not a
   link, not a hard link, no link on its way) of a sensible size; the other
   files nbgrader copies into ``feedback/`` are regular files only, copied
@@ -26,15 +27,9 @@ template and gradebook reads, so a student's feedback is nbgrader's), with:
 
 from __future__ import annotations
 
-import json
 import os
 import re
-import resource
-import select
-import signal
 import stat
-import sys
-import time
 from pathlib import Path
 
 from nbconvert.preprocessors import Preprocessor
@@ -43,6 +38,7 @@ from nbgrader.preprocessors import ClearHiddenTests
 from nbgrader.utils import is_ignored
 from traitlets import Bool, Float, Integer
 
+from autograde import bounded
 from autograde.hidden import HiddenLines, block_lines
 from autograde.safehtml import sanitize_page
 from autograde.trusted import TRUSTED, cell_role
@@ -243,10 +239,15 @@ class SafeFeedback(GenerateFeedback):
             self.convert_single_notebook(path)
             return {"redacted": int(getattr(self, "_last_redacted", 0))}
 
-        result = run_isolated(job, self.notebook_timeout, self.memory_limit_mb)
-        if not result.get("ok"):
-            raise FeedbackFailed(result.get("error") or "failed")
-        return int(result.get("redacted", 0))
+        try:
+            result = bounded.run(job, seconds=self.notebook_timeout or float("inf"),
+                                 memory_mb=self.memory_limit_mb)
+        except bounded.Exceeded as exc:
+            why = str(exc)
+            if why.startswith("FeedbackFailed: "):   # our own refusal, said in the child
+                raise FeedbackFailed(why.removeprefix("FeedbackFailed: ")) from None
+            raise FeedbackFailed(f"rendering it {why}") from None
+        return int((result or {}).get("redacted", 0))
 
     def write_single_notebook(self, output: str, resources) -> None:
         """Write the sanitised page itself: never through a link, never elsewhere."""
@@ -361,85 +362,3 @@ def _copy_regular(path: Path, dest: Path, limit: int) -> bool:
     return True
 
 
-# ---------------------------------------------------------------------- isolation
-def run_isolated(fn, timeout: float, memory_mb: int) -> dict:
-    """``fn()`` in a forked child with a time and memory limit; its result as a dict.
-
-    The child returns ``{"ok": True, **fn()}`` or ``{"ok": False, "error": why}``
-    (one line); so does a child that was killed, ran out of time or memory, or
-    crashed. Without ``os.fork`` (not Linux), ``fn`` runs here.
-    """
-    if not hasattr(os, "fork"):
-        try:
-            return {"ok": True, **(fn() or {})}
-        except Exception as exc:
-            return {"ok": False, "error": _one_line(exc)}
-    sys.stdout.flush()
-    sys.stderr.flush()
-    r, w = os.pipe()
-    pid = os.fork()
-    if pid == 0:   # the child: never returns
-        code = 1
-        try:
-            os.close(r)
-            _limit_self(timeout, memory_mb)
-            result = {"ok": True, **(fn() or {})}
-            code = 0
-        except MemoryError:
-            result = {"ok": False, "error": f"ran out of memory (over {memory_mb} MiB)"}
-        except RecursionError:
-            result = {"ok": False, "error": "nested too deeply to render (RecursionError)"}
-        except BaseException as exc:   # noqa: BLE001  (reported, one line)
-            result = {"ok": False, "error": _one_line(exc)}
-        try:
-            os.write(w, json.dumps(result, default=str).encode()[:60_000])
-            sys.stdout.flush()
-            sys.stderr.flush()
-        finally:
-            os._exit(code)
-    os.close(w)
-    chunks, deadline = [], (time.monotonic() + timeout) if timeout else None
-    try:
-        while True:
-            wait = None if deadline is None else max(deadline - time.monotonic(), 0)
-            ready, _, _ = select.select([r], [], [], wait)
-            if not ready:
-                os.kill(pid, signal.SIGKILL)
-                os.waitpid(pid, 0)
-                return {"ok": False, "error": f"took more than {timeout:g} s: stopped"}
-            chunk = os.read(r, 65536)
-            if not chunk:
-                break
-            chunks.append(chunk)
-    finally:
-        os.close(r)
-    _, status = os.waitpid(pid, 0)
-    try:
-        result = json.loads(b"".join(chunks).decode() or "{}")
-    except ValueError:
-        result = {}
-    if not result:
-        if os.WIFSIGNALED(status):
-            sig = os.WTERMSIG(status)
-            why = "ran out of time" if sig == signal.SIGXCPU else \
-                f"was killed by signal {signal.Signals(sig).name} (out of memory?)"
-        else:
-            why = f"exited with status {os.waitstatus_to_exitcode(status)}"
-        result = {"ok": False, "error": f"the feedback step {why}"}
-    return result
-
-
-def _limit_self(timeout: float, memory_mb: int) -> None:
-    if timeout:
-        resource.setrlimit(resource.RLIMIT_CPU, (int(timeout) + 1, int(timeout) + 2))
-    if memory_mb:
-        try:
-            with open("/proc/self/statm") as fh:
-                now = int(fh.read().split()[0]) * resource.getpagesize()
-        except (OSError, ValueError, IndexError):
-            now = 0
-        _, hard = resource.getrlimit(resource.RLIMIT_AS)
-        want = now + memory_mb * 2**20
-        if hard != resource.RLIM_INFINITY:
-            want = min(want, hard)
-        resource.setrlimit(resource.RLIMIT_AS, (want, hard))
