@@ -107,10 +107,8 @@ def _copy_dir(fd: int, dest: str, rel: str, depth: int, limits: Limits, result: 
             if limits.depth and depth >= limits.depth:
                 result.note(f"{path}/ is more than {limits.depth} folders deep: left out")
                 continue
-            try:
-                sub = os.open(name, _NOFOLLOW_DIR, dir_fd=fd)
-            except OSError as err:
-                result.note(f"{path}/ could not be opened ({err.strerror}): left out")
+            sub = _open_or_note(name, _NOFOLLOW_DIR, fd, f"{path}/", result)
+            if sub is None:
                 continue
             try:
                 os.mkdir(os.path.join(dest, name), 0o700)
@@ -129,6 +127,15 @@ def _copy_dir(fd: int, dest: str, rel: str, depth: int, limits: Limits, result: 
                     pass
             result.note(f"{path} is {what}{target}: left out (only regular files are "
                         "graded; hand in the file itself)")
+
+
+def _open_or_note(name: str, flags: int, fd: int, path: str, result: Intake) -> int | None:
+    """``name`` in the folder ``fd`` opened without following a link, or None (noted)."""
+    try:
+        return os.open(name, flags, dir_fd=fd)
+    except OSError as err:
+        result.note(f"{path} could not be opened ({err.strerror}): left out")
+        return None
 
 
 def _copy_file(fd: int, name: str, st: os.stat_result, dest: str, path: str, limits: Limits,
@@ -152,10 +159,8 @@ def _copy_file(fd: int, name: str, st: os.stat_result, dest: str, path: str, lim
         result.note(f"{path} would take the submission over {limits.total_bytes / 2**20:.0f} MB "
                     "in all: left out")
         return
-    try:
-        src = os.open(name, _NOFOLLOW_FILE, dir_fd=fd)
-    except OSError as err:
-        result.note(f"{path} could not be opened ({err.strerror}): left out")
+    src = _open_or_note(name, _NOFOLLOW_FILE, fd, path, result)
+    if src is None:
         return
     try:
         now = os.fstat(src)
