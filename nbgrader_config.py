@@ -129,17 +129,28 @@ c.ClassGrader.file_limit_mb = 200
 c.ClassGrader.notebook_limit_mb = 20
 
 # Each kernel runs in a sandbox (autograde/sandbox.py): its own mount,
-# network, pid, ipc and uts namespaces; no network at all; a read-only view of
-# the machine in which the course root (but the packages installed from it,
-# dlkit), the gradebook, nbgrader's directories, home directories, /run and
-# /srv are hidden; a private /tmp; its working folder the only other writable
-# place; as root, its own unprivileged uid; a minimal environment (no
-# instructor secrets). "auto": on when namespaces work on this machine (Linux,
+# network, pid, ipc and uts namespaces; no network at all; a default-deny
+# view of the machine: /usr, a few files of /etc, the Python installation
+# and its packages, the assignment's dlkit view (its reference functions
+# withheld), a minimal /dev, its own /proc, its working folder, /tmp and
+# /dev/shm, and nothing else (no home folders, no other copy of the course);
+# as root, its own unprivileged uid; a minimal environment (no instructor
+# secrets). "auto": on when namespaces work on this machine (Linux,
 # util-linux `unshare`; unprivileged user namespaces when grading as
 # non-root), otherwise one warning in the log and kernels run as the grader;
 # "on": grading stops with an error when the sandbox cannot be set up (use it
 # on the grading server); "off": no sandbox (the limits above still apply).
 c.ClassGrader.sandbox = "auto"
+
+# More read-only paths a kernel may see (a data folder the notebooks read).
+# c.ClassGrader.sandbox_allowed_paths = ["/data/unit2"]
+# Paths hidden even inside an allowed one (the course root's grading state,
+# the gradebook and the real dlkit are always hidden).
+# c.ClassGrader.sandbox_hidden_paths = []
+
+# All a kernel may write, in MiB: its folder, HOME, /tmp and /dev/shm share
+# one size-limited tmpfs, so nothing a kernel writes reaches the host's disk.
+c.ClassGrader.disk_limit_mb = 512
 
 # Processes and threads a sandboxed kernel may have at once: a fork bomb stops
 # here. Threads count too (numpy's BLAS starts one per core), so keep it well
@@ -148,9 +159,23 @@ c.ClassGrader.sandbox = "auto"
 # is per user namespace, so again only the kernel's.
 c.ClassGrader.process_limit = 256
 
-# More paths a sandboxed kernel must not see (it never sees the course root's
-# grading state, /home, /root, /run, /srv).
-# c.ClassGrader.sandbox_hidden_paths = ["/data/other-course"]
+# What one submission folder may bring in all (MiB): files past it are left
+# out with a finding. Links, pipes, devices and hard links are never taken in.
+c.ClassGrader.submission_limit_mb = 100
+
+# Bytes one output may keep (a stream, a display with all its mime types, an
+# error), and all of a notebook's outputs together; past them outputs are cut
+# as they arrive, with a note.
+c.PrestartingExecute.max_output_bytes = 1_000_000
+c.PrestartingExecute.max_notebook_output_bytes = 10_000_000
+
+# The defences that read each graded submission, in order: one module each in
+# autograde/checks/ (a course adds its own as "module.Class"). Each runs in a
+# bounded child process with these limits.
+# c.ClassGrader.checks = ["late", "cell-check", "ast-scan", "copy-check",
+#                         "reference-guard", "written-answers"]
+c.ClassGrader.check_seconds = 60
+c.ClassGrader.check_memory_mb = 2048
 
 # Grading log (status, reason, flags per submission), worker logs and the
 # partial notebooks of failed submissions, relative to the course root.
@@ -163,3 +188,8 @@ c.ExportApp.to = "grades.csv"
 
 # The folder with roster.csv, schedule.yaml, syllabus.yaml, demo-class.yaml.
 c.AutogradeStep.course_data = "course"
+
+# Feedback pages: each notebook rendered in a bounded child; one that takes
+# longer or more memory gets no page and is reported, the others go on.
+c.SafeFeedback.notebook_timeout = 120
+c.SafeFeedback.memory_limit_mb = 2048

@@ -60,7 +60,7 @@ class AutogradeStep(NbGrader):
         return Path(self.coursedir.root)
 
     @property
-    def course_dir(self) -> Path:
+    def course_data_dir(self) -> Path:
         return self.root / self.course_data
 
     def assignments(self) -> list[str]:
@@ -69,7 +69,7 @@ class AutogradeStep(NbGrader):
             return list(self.extra_args)
         from autograde.course import read_schedule
 
-        return [a.id for a in read_schedule(self.course_dir)]
+        return [a.id for a in read_schedule(self.course_data_dir)]
 
     def fail(self, msg, *args):
         self.log.error(msg, *args)
@@ -94,7 +94,8 @@ class ReleaseApp(AutogradeStep):
                            not in record.getMessage())
 
         try:
-            students, schedule = read_roster(self.course_dir), read_schedule(self.course_dir)
+            data = self.course_data_dir
+            students, schedule = read_roster(data), read_schedule(data)
         except CourseDataError as exc:
             self.fail(str(exc))
         wanted = set(self.assignments())
@@ -132,7 +133,7 @@ class DemoApp(AutogradeStep):
         from autograde.demo import build_demo_class
 
         try:
-            written = build_demo_class(self.root, self.course_dir, self.coursedir,
+            written = build_demo_class(self.root, self.course_data_dir, self.coursedir,
                                        self.assignments())
         except (FileNotFoundError, ValueError) as exc:
             self.fail(str(exc))
@@ -159,8 +160,9 @@ class GradeApp(AutogradeStep):
     @default("classes")
     def _classes_default(self):
         from autograde.grader import ClassGrader
+        from autograde.worker import PrestartingExecute
 
-        return [*super()._classes_default(), BaseConverter, ClassGrader]
+        return [*super()._classes_default(), BaseConverter, ClassGrader, PrestartingExecute]
 
     def start(self):
         super().start()
@@ -373,6 +375,11 @@ class AutogradeApp(AutogradeStep):
 
     def start(self):
         if self.subapp is None:
+            known = ", ".join(self.subcommands)
+            if self.extra_args:   # a word that is no command: say which, and the real ones
+                print(f"autograde: unknown command {self.extra_args[0]!r}; the commands are: "
+                      f"{known} (autograde <command> --help for one)", file=sys.stderr)
+                sys.exit(2)
             self.print_help()
             _say("\nSubcommands:\n")
             self.print_subcommands()
