@@ -333,9 +333,12 @@ class Bridge:
                     reply = wire.decode(body[1:], function=self._remote, opaque=Opaque,
                                         model=_model)
                 except wire.WireError as exc:
-                    reply = {"fail": f"an unreadable reply ({exc})"}
-                if not isinstance(reply, dict):
-                    reply = {"fail": "a malformed reply"}
+                    reply = f"an unreadable reply ({exc})"
+                if not isinstance(reply, dict):   # not the agent's: the line is out of step
+                    self.broken = ("your kernel sent the grader "
+                                   + (reply if isinstance(reply, str) else "a malformed reply")
+                                   + " (something in the kernel wrote on the grader's line)")
+                    raise BridgeError(self.broken)
                 return {"interrupted": True} if interrupted and "fail" in reply else reply
             if body[:1] == "C" and not interrupted:
                 self._say(self._run_callback(body[1:]))

@@ -17,7 +17,7 @@ from jupyter_core.utils import run_sync
 
 from autograde.bridge import Bridge, CallTimeout, KernelDied, KernelUnresponsive, Opaque
 
-pytestmark = pytest.mark.xdist_group("bridge")
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("bridge")]
 
 
 @pytest.fixture
@@ -208,3 +208,63 @@ def test_a_test_cells_names_reach_the_kernel_only_when_the_student_defined_them(
     asked = bridge.lookup(["asked"])["asked"]
     assert "neuron" in asked and "made_by_a_call" in asked, asked
     assert not {"hidden_inputs_xyz", "secret_helper_name_xyz"} & set(asked), asked
+
+
+# ------------------------------------------------------------- the line, attacked
+# The student's code can reach the kernel's end of the line (builtins.__autograde__.line):
+# whatever it writes there, or however it stops, the trusted side says so in one line
+# and never hangs, never reads more than a frame, and never takes a frame it did not
+# expect for the answer to a later request.
+LINE_ATTACKS = {
+    "a header announcing a terabyte": """
+        import builtins, struct
+        def f(x):
+            builtins.__autograde__.line.sendall(struct.pack("!Q", 2**40))
+            import time; time.sleep(30)
+    """,
+    "a frame of bytes that are not a message": """
+        import builtins, struct
+        def f(x):
+            builtins.__autograde__.line.sendall(struct.pack("!Q", 9) + b"\\xff\\xfe garbage")
+            import time; time.sleep(30)
+    """,
+    "the line closed in the call": """
+        import builtins
+        def f(x):
+            builtins.__autograde__.line.close()
+            return x
+    """,
+    "the line shut for writing, then a normal return": """
+        import builtins, socket
+        def f(x):
+            builtins.__autograde__.line.shutdown(socket.SHUT_WR)
+            return x
+    """,
+    "a forged reply with full marks written before returning": """
+        import builtins, struct
+        def f(x):
+            text = 'R{"value": 1000}'.encode()
+            builtins.__autograde__.line.sendall(struct.pack("!Q", len(text)) + text)
+            import time; time.sleep(30)
+    """,
+}
+
+
+@pytest.mark.parametrize("attack", list(LINE_ATTACKS))
+def test_what_the_student_does_to_the_line_ends_the_call_with_a_reason(bridge, attack):
+    from autograde.bridge import BridgeError
+
+    student(bridge, LINE_ATTACKS[attack])
+    f = bridge.lookup(["f"])["f"]
+    start = time.monotonic()
+    with pytest.raises(BridgeError) as failed:   # KernelUnresponsive and KernelDied are too
+        f.__grading_call__((1,), {}, None, 5)
+    why = str(failed.value)
+    assert why.startswith("your kernel") and "\n" not in why, why
+    assert time.monotonic() - start < 15
+    # the line is out of step from now on: every later request fails at once, for the
+    # same reason (a forged or stale answer is never taken for the next request's)
+    start = time.monotonic()
+    with pytest.raises(BridgeError):
+        bridge.lookup(["f"])
+    assert time.monotonic() - start < 5
