@@ -35,7 +35,7 @@ __all__ = [
     "elu", "elu_derivative",
     "softplus", "softplus_derivative",
     "softmax", "softmax_jacobian", "softmax_vjp",
-    "Activation", "ACTIVATIONS", "get",
+    "Activation", "Parameter", "ACTIVATIONS", "get",
 ]
 
 
@@ -323,12 +323,53 @@ def softmax_vjp(z, v):
 
 
 # ---------------------------------------------------------------- registry
+class Parameter(NamedTuple):
+    """A parameter an activation takes (``alpha`` of leaky ReLU and ELU), and its range.
+
+    ``default`` is the default of the keyword in the pair's signatures (a test
+    checks they agree); ``low``, ``high`` and ``step`` are the range the
+    widgets offer; ``key`` is the name of the widgets' slider for it and of
+    the keyword :func:`dlkit.widgets.activation_data` takes.
+    """
+
+    name: str
+    key: str
+    label: str
+    default: float
+    low: float
+    high: float
+    step: float
+
+
 class Activation(NamedTuple):
-    """An elementwise activation and its derivative, looked up by name."""
+    """Everything about one elementwise activation, in one record.
+
+    Attributes
+    ----------
+    name : str
+        Its name in :data:`ACTIVATIONS` (what ``Dense(..., activation=name)`` takes).
+    fn, derivative : callable
+        The pair ``f(x)`` and ``f'(x)``, shape ``(...)`` in and out.
+    init : {"he", "xavier"}
+        The weight initialisation of a layer using it
+        (:func:`dlkit.nn.init_std`): He for the ReLU family, which zeros about
+        half its inputs, Xavier/Glorot for the others.
+    parameter : Parameter or None
+        The keyword it takes, if any.
+
+    Adding an activation: its pair above, its record below, its tests.
+    ``dlkit.nn`` and the widgets read everything else from the record.
+    """
 
     name: str
     fn: Callable
     derivative: Callable
+    init: str = "xavier"
+    parameter: Parameter | None = None
+
+    def kwargs(self, value=None) -> dict:
+        """The keyword arguments for ``fn`` and ``derivative``: ``{"alpha": value}`` or {}."""
+        return {} if self.parameter is None or value is None else {self.parameter.name: value}
 
 
 ACTIVATIONS: dict[str, Activation] = {
@@ -337,10 +378,13 @@ ACTIVATIONS: dict[str, Activation] = {
         Activation("linear", linear, linear_derivative),
         Activation("sigmoid", sigmoid, sigmoid_derivative),
         Activation("tanh", tanh, tanh_derivative),
-        Activation("relu", relu, relu_derivative),
-        Activation("leaky_relu", leaky_relu, leaky_relu_derivative),
-        Activation("elu", elu, elu_derivative),
-        Activation("softplus", softplus, softplus_derivative),
+        Activation("relu", relu, relu_derivative, init="he"),
+        Activation("leaky_relu", leaky_relu, leaky_relu_derivative, init="he",
+                   parameter=Parameter("alpha", "leaky_alpha", "leaky α", 0.01,
+                                       0.0, 1.0, 0.01)),
+        Activation("elu", elu, elu_derivative, init="he",
+                   parameter=Parameter("alpha", "elu_alpha", "ELU α", 1.0, 0.0, 3.0, 0.05)),
+        Activation("softplus", softplus, softplus_derivative, init="he"),
     )
 }
 

@@ -3,13 +3,12 @@ where it saturates, and a second activation to compare with."""
 
 from __future__ import annotations
 
-import inspect
-
 import ipywidgets as widgets
 import numpy as np
 from matplotlib.collections import PolyCollection
 
 from dlkit import activations
+from dlkit.autograding import skip_while_grading
 from dlkit.widgets._base import (
     Explorer,
     dropdown,
@@ -17,7 +16,6 @@ from dlkit.widgets._base import (
     fmt,
     on_change,
     show,
-    skip_while_grading,
     slider,
 )
 
@@ -25,21 +23,25 @@ from dlkit.widgets._base import (
 SATURATION = 0.05
 #: The x range the range slider offers; the largest :math:`|f'|` is taken over it.
 X_LIMITS = (-10.0, 10.0)
-#: The activations that take a parameter, and the slider that sets it.
-PARAMETERS = {"leaky_relu": "leaky_alpha", "elu": "elu_alpha"}
 NONE = "none"
 
 
+def _parametrised() -> list:
+    """The activations that take a parameter (their records say which, and its range)."""
+    return [a for a in activations.ACTIVATIONS.values() if a.parameter is not None]
+
+
 def parameter_default(name) -> float | None:
-    """Default of the activation's ``alpha``, or None if it takes no parameter."""
-    param = inspect.signature(activations.get(name).fn).parameters.get("alpha")
-    return None if param is None else float(param.default)
+    """Default of the activation's parameter (its ``alpha``), or None if it takes none."""
+    p = activations.get(name).parameter
+    return None if p is None else float(p.default)
 
 
 def _kwargs(name, alphas) -> dict:
-    """Keyword arguments of activation ``name``: its alpha from ``alphas`` (slider -> value)."""
-    key = PARAMETERS.get(name)
-    return {} if key is None or alphas.get(key) is None else {"alpha": alphas[key]}
+    """Keyword arguments of activation ``name``: its parameter from ``alphas`` (slider key ->
+    value)."""
+    act = activations.get(name)
+    return act.kwargs(None if act.parameter is None else alphas.get(act.parameter.key))
 
 
 def _span(lo, hi, least=0.5):
@@ -81,7 +83,8 @@ def activation_data(name, lo=-5.0, hi=5.0, x0=1.0, num=401, **alphas):
     num : int
         Number of points on [lo, hi].
     **alphas : float
-        ``leaky_alpha`` and ``elu_alpha``, used by the activation that takes them.
+        Parameters by their slider's key (``leaky_alpha``, ``elu_alpha``: see
+        :class:`dlkit.activations.Parameter`), used by the activation that takes them.
 
     Returns
     -------
@@ -114,8 +117,8 @@ def _controls():
                                           step=0.5, description="x range", readout_format=".1f",
                                           continuous_update=False),
         "x0": slider("x", 1.0, *X_LIMITS, 0.05),
-        "leaky_alpha": slider("leaky α", parameter_default("leaky_relu"), 0.0, 1.0, 0.01),
-        "elu_alpha": slider("ELU α", parameter_default("elu"), 0.0, 3.0, 0.05),
+        **{p.key: slider(p.label, p.default, p.low, p.high, p.step)
+           for p in (a.parameter for a in _parametrised())},
     }
 
 
@@ -163,7 +166,7 @@ def _readout(name, d) -> str:
             f" {name} saturates on <b>{share:.0%}</b> of the range shown")
 
 
-@skip_while_grading
+@skip_while_grading(say=True)
 def activation_explorer():
     """Explore an activation and its derivative: where it saturates, how it compares.
 
@@ -185,13 +188,13 @@ def activation_explorer():
     fig, ax = figure()
     a = _artists(ax)
     ex = Explorer(c, fig, a, rows=[[c["name"], c["compare"]], [c["range"], c["x0"]],
-                                   [c["leaky_alpha"], c["elu_alpha"]]])
+                                   [c[act.parameter.key] for act in _parametrised()]])
 
     def update():
         name, other_name = c["name"].value, c["compare"].value
-        for n, key in PARAMETERS.items():
-            show(c[key], n in (name, other_name))
-        alphas = {key: c[key].value for key in PARAMETERS.values()}
+        for act in _parametrised():
+            show(c[act.parameter.key], act.name in (name, other_name))
+        alphas = {act.parameter.key: c[act.parameter.key].value for act in _parametrised()}
         span = (*c["range"].value, c["x0"].value)
         d = activation_data(name, *span, **alphas)
         other = None if other_name == NONE else activation_data(other_name, *span, **alphas)

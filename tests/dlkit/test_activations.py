@@ -178,3 +178,24 @@ def test_registry():
     assert A.get("relu").fn is A.relu and A.get("relu").derivative is A.relu_derivative
     with pytest.raises(ValueError, match="choose one of"):
         A.get("swish")
+
+
+# ---------------------------------------------------------------- the records
+@pytest.mark.parametrize("name", list(A.ACTIVATIONS))
+def test_each_record_holds_all_there_is_to_know_about_its_activation(name):
+    import inspect
+
+    act = A.ACTIVATIONS[name]
+    assert act.name == name and act.init in ("he", "xavier")
+    for fn in (act.fn, act.derivative):
+        params = inspect.signature(fn).parameters
+        if act.parameter is None:
+            assert list(params) == ["x"], f"{fn.__name__} takes a parameter its record lacks"
+        else:
+            p = act.parameter
+            assert params[p.name].default == p.default, f"{fn.__name__}'s default differs"
+            assert p.low <= p.default <= p.high and 0 < p.step <= p.high - p.low
+    if act.parameter is not None:   # the record's kwargs reach the pair
+        x = np.array([-2.0, 3.0])
+        np.testing.assert_allclose(act.fn(x, **act.kwargs(0.5)), act.fn(x, alpha=0.5))
+    assert act.kwargs(None) == {}
