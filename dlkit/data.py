@@ -37,6 +37,8 @@ import numbers
 
 import numpy as np
 
+from dlkit._arrays import DEFAULT_SEED, check_int, generator
+
 __all__ = [
     "DEFAULT_SEED",
     "xor_table", "xor", "circles", "blobs", "spiral", "moons",
@@ -44,36 +46,8 @@ __all__ = [
     "DATASETS", "load",
 ]
 
-DEFAULT_SEED = 0
-"""The seed used when ``rng=None``."""
-
-
 # ---------------------------------------------------------------- argument checks
-def _check_rng(rng) -> np.random.Generator:
-    """Return a Generator for ``rng`` (int seed, Generator or None -> DEFAULT_SEED)."""
-    if rng is None:
-        return np.random.default_rng(DEFAULT_SEED)
-    if isinstance(rng, np.random.Generator):
-        return rng
-    if isinstance(rng, numbers.Integral) and not isinstance(rng, bool):
-        if rng < 0:
-            raise ValueError(f"rng seed must be a non-negative integer, got {rng}")
-        return np.random.default_rng(int(rng))
-    raise TypeError(
-        "rng must be an int seed, a numpy.random.Generator or None, "
-        f"got {type(rng).__name__}"
-    )
-
-
-def _check_int(value, name: str, minimum: int, why: str = "") -> int:
-    """Return ``value`` as an int, refusing non-integers and values below ``minimum``."""
-    if not isinstance(value, numbers.Integral) or isinstance(value, bool):
-        raise TypeError(f"{name} must be an integer, got {type(value).__name__} {value!r}")
-    if value < minimum:
-        raise ValueError(f"{name} must be at least {minimum}{why}, got {value}")
-    return int(value)
-
-
+# (seeds and counts: dlkit._arrays, for the whole library)
 def _check_nonneg(value, name: str) -> float:
     """Return ``value`` as a float, refusing non-numbers, NaN, inf and negatives."""
     if not isinstance(value, numbers.Real) or isinstance(value, bool):
@@ -142,8 +116,8 @@ def xor(n=200, noise=0.1, rng=0):
     X : ndarray of shape (n, 2), float64
     y : ndarray of shape (n,), int64, values in {0, 1}
     """
-    n = _check_int(n, "n", 4, " (one point per corner)")
-    noise, gen = _check_nonneg(noise, "noise"), _check_rng(rng)
+    n = check_int(n, "n", 4, " (one point per corner)")
+    noise, gen = _check_nonneg(noise, "noise"), generator(rng)
     # corners ordered so the classes alternate: remainders stay balanced
     corners = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 1.0], [1.0, 0.0]])
     sizes = _class_sizes(n, 4)
@@ -173,8 +147,8 @@ def circles(n=200, noise=0.05, factor=0.5, rng=0):
     X : ndarray of shape (n, 2), float64
     y : ndarray of shape (n,), int64, values in {0, 1}
     """
-    n = _check_int(n, "n", 2, " (one point per class)")
-    noise, gen = _check_nonneg(noise, "noise"), _check_rng(rng)
+    n = check_int(n, "n", 2, " (one point per class)")
+    noise, gen = _check_nonneg(noise, "noise"), generator(rng)
     factor = _check_nonneg(factor, "factor")
     if not 0 < factor < 1:
         raise ValueError(f"factor (inner radius) must be strictly between 0 and 1, got {factor}")
@@ -189,7 +163,7 @@ def circles(n=200, noise=0.05, factor=0.5, rng=0):
 def _blob_centers(centers) -> np.ndarray:
     """Centres as a (k, 2) array: ``k`` evenly spaced on a circle of radius 2, or as given."""
     if isinstance(centers, numbers.Integral) and not isinstance(centers, bool):
-        k = _check_int(centers, "centers", 1)
+        k = check_int(centers, "centers", 1)
         angle = np.pi / 2 + 2 * np.pi * np.arange(k) / k
         return 2.0 * np.column_stack([np.cos(angle), np.sin(angle)])
     try:
@@ -228,8 +202,8 @@ def blobs(n=200, centers=3, std=0.5, rng=0):
     """
     mu = _blob_centers(centers)
     k = len(mu)
-    n = _check_int(n, "n", k, f" (one point per centre, {k} centres)")
-    std, gen = _check_nonneg(std, "std"), _check_rng(rng)
+    n = check_int(n, "n", k, f" (one point per centre, {k} centres)")
+    std, gen = _check_nonneg(std, "std"), generator(rng)
     y = _labels(_class_sizes(n, k))
     return _finish(mu[y], y, std, gen)
 
@@ -257,9 +231,9 @@ def spiral(n=300, classes=3, noise=0.05, rng=0):
     X : ndarray of shape (n, 2), float64, roughly within the unit disc
     y : ndarray of shape (n,), int64, values in ``0 .. classes-1``
     """
-    k = _check_int(classes, "classes", 2)
-    n = _check_int(n, "n", k, " (one point per class)")
-    noise, gen = _check_nonneg(noise, "noise"), _check_rng(rng)
+    k = check_int(classes, "classes", 2)
+    n = check_int(n, "n", k, " (one point per class)")
+    noise, gen = _check_nonneg(noise, "noise"), generator(rng)
     y = _labels(_class_sizes(n, k))
     s = gen.uniform(0.1, 1.0, size=n)
     t = 2 * np.pi * (s + y / k)
@@ -288,8 +262,8 @@ def moons(n=200, noise=0.1, rng=0):
     X : ndarray of shape (n, 2), float64
     y : ndarray of shape (n,), int64, values in {0, 1}
     """
-    n = _check_int(n, "n", 2, " (one point per class)")
-    noise, gen = _check_nonneg(noise, "noise"), _check_rng(rng)
+    n = check_int(n, "n", 2, " (one point per class)")
+    noise, gen = _check_nonneg(noise, "noise"), generator(rng)
     y = _labels(_class_sizes(n, 2))
     t = gen.uniform(0.0, np.pi, size=n)
     upper = np.column_stack([np.cos(t), np.sin(t)])
@@ -347,7 +321,7 @@ def train_test_split(X, y, test_size=0.25, rng=0):
         raise ValueError(f"X and y must have the same number of rows, "
                          f"got X {X.shape} and y {y.shape}")
     n_test = _n_test(test_size, len(X))
-    order = _check_rng(rng).permutation(len(X))
+    order = generator(rng).permutation(len(X))
     test, train = order[:n_test], order[n_test:]
     return X[train], X[test], y[train], y[test]
 
@@ -386,7 +360,7 @@ def one_hot(y, num_classes=None):
     if num_classes is None:
         k = int(labels.max()) + 1 if labels.size else 0
     else:
-        k = _check_int(num_classes, "num_classes", 1)
+        k = check_int(num_classes, "num_classes", 1)
         if labels.size and labels.max() >= k:
             raise ValueError(f"label {labels.max()} does not fit num_classes={k} "
                              f"(labels must be in 0..{k - 1})")

@@ -68,28 +68,28 @@ def numerical_gradient(f: Callable, x, eps: float = 1e-5) -> np.ndarray:
     return grad
 
 
-def numerical_gradient_array(f: Callable, x, dout, eps: float = 1e-5) -> np.ndarray:
-    r"""Numerical vector-Jacobian product :math:`\sum_k \text{dout}_k\,\partial f_k/\partial x`.
+def numerical_gradient_array(f: Callable, x, dA, eps: float = 1e-5) -> np.ndarray:
+    r"""Numerical vector-Jacobian product :math:`\sum_k dA_k\,\partial A_k/\partial x`, A = f(x).
 
     For an array-valued ``f`` (a layer's forward pass), this is the gradient
-    of the scalar :math:`\sum f(x) \odot \text{dout}`, i.e. exactly what a
-    ``backward(dout)`` should return.
+    of the scalar :math:`\sum f(x) \odot dA`, i.e. exactly what a
+    ``backward(dA)`` should return.
 
     Parameters
     ----------
     f : callable
-        ``f(x) -> ndarray`` of the shape of ``dout``.
+        ``f(x) -> A``, an ndarray of the shape of ``dA``.
     x : ndarray of shape (...)
-    dout : ndarray
-        Upstream gradient, shape of ``f(x)``.
+    dA : ndarray
+        Upstream gradient :math:`\partial L / \partial A`, of the shape of ``f(x)``.
     eps : float, default 1e-5
 
     Returns
     -------
     ndarray of the shape of ``x``
     """
-    dout = as_float(dout, "dout")
-    return numerical_gradient(lambda v: np.sum(as_float(f(v)) * dout), x, eps)
+    dA = as_float(dA, "dA")
+    return numerical_gradient(lambda v: np.sum(as_float(f(v)) * dA), x, eps)
 
 
 def relative_error(a, b) -> float:
@@ -117,16 +117,16 @@ def relative_error(a, b) -> float:
 def check_layer_gradients(layer, X, seed: int = 0, eps: float = 1e-5) -> dict[str, float]:
     """Compare a layer's ``backward`` with numerical gradients.
 
-    The layer needs ``forward(X)`` and ``backward(dout) -> dX``, and exposes
+    The layer needs ``forward(X)`` and ``backward(dA) -> dX``, and exposes
     its parameters and their gradients through ``params()`` and ``grads()``
     (dicts with the same keys, as :class:`dlkit.nn.Dense` does).
 
     Parameters
     ----------
     layer : object
-    X : ndarray of shape (N, n_in)
+    X : ndarray of shape (N, D)
     seed : int, default 0
-        Seeds the random upstream gradient ``dout``.
+        Seeds the random upstream gradient ``dA``.
     eps : float, default 1e-5
 
     Returns
@@ -136,12 +136,12 @@ def check_layer_gradients(layer, X, seed: int = 0, eps: float = 1e-5) -> dict[st
     """
     X = as_float(X, "X").copy()
     out = layer.forward(X)
-    dout = np.random.default_rng(seed).standard_normal(np.shape(out))
-    dX = layer.backward(dout)
+    dA = np.random.default_rng(seed).standard_normal(np.shape(out))
+    dX = layer.backward(dA)
     analytic = {"X": dX, **{k: v.copy() for k, v in layer.grads().items()}}
-    errors = {"X": relative_error(dX, numerical_gradient_array(layer.forward, X, dout, eps))}
+    errors = {"X": relative_error(dX, numerical_gradient_array(layer.forward, X, dA, eps))}
     for name, param in layer.params().items():
-        num = numerical_gradient_array(lambda _p: layer.forward(X), param, dout, eps)
+        num = numerical_gradient_array(lambda _p: layer.forward(X), param, dA, eps)
         errors[name] = relative_error(analytic[name], num)
     return errors
 

@@ -1,5 +1,9 @@
 r"""Loss functions and their gradients: the lecture's twelve losses.
 
+One concept in one module, on purpose: the twelve pairs share the reduction
+rule, the clipping constant, the argument checks and the registry below, and
+read best side by side, as the lecture lists them (hence its length).
+
 Every loss comes as a pair written side by side: ``name(y_true, y_pred, ...,
 reduction="mean")`` is the loss and ``name_grad`` (same arguments) its
 gradient with respect to the prediction, or a tuple of gradients when there

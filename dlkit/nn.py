@@ -1,18 +1,23 @@
 r"""Dense layers, Sequential models, SGD with momentum, and a small ``fit``.
 
-The vocabulary of the whole course: a batch ``X`` of shape ``(N, n_in)``,
-weights ``W`` of shape ``(n_in, n_out)``, a bias ``b`` of shape ``(n_out,)``,
-and the upstream gradient ``dout = dL/dA`` that ``backward`` receives.
+One concept, a network and how it learns (what assignment a4 builds), kept in
+one module so a student can read it top to bottom: the layer's formulas, the
+layer, the model, its state as plain data, the optimiser and the loop.
 
-A :class:`Dense` layer computes
+In the course's vocabulary (``docs/authoring.md``): a batch ``X`` of shape
+``(N, D)``, weights ``W`` of shape ``(D, H)``, a bias ``b`` of shape ``(H,)``,
+the weighted sums ``Z = XW + b`` and the activations ``A = f(Z)``, both
+``(N, H)``; ``dA``, ``dZ``, ``dX``, ``dW``, ``db`` are the gradients of the
+loss with respect to each. A :class:`Dense` layer is built with ``n_in = D``
+and ``n_out = H``.
 
-.. math:: Z = X W + b, \qquad A = f(Z)
-
-and its ``backward(dout)`` returns ``dX`` and stores ``dW`` and ``db``:
+The layer's formulas live once, in the functional pair :func:`dense_forward`
+(:math:`Z = XW + b`) and :func:`dense_backward`; :class:`Dense` is a thin
+wrapper that adds the activation and keeps what backward needs:
 
 .. math::
 
-    dZ = \text{dout} \odot f'(Z), \qquad
+    dZ = dA \odot f'(Z), \qquad
     dW = X^\top dZ, \qquad
     db = \textstyle\sum_n dZ_n, \qquad
     dX = dZ\, W^\top.
@@ -33,7 +38,7 @@ from collections.abc import Callable
 import numpy as np
 
 from dlkit import activations
-from dlkit._arrays import as_float, out
+from dlkit._arrays import DEFAULT_SEED, as_float, check_int, generator, out
 
 __all__ = [
     "neuron", "dense_forward", "dense_backward",
@@ -42,36 +47,13 @@ __all__ = [
     "DEFAULT_SEED", "init_std", "to_state", "from_state",
 ]
 
-#: Seed used when a layer is built with ``rng=None``, so results are reproducible.
-DEFAULT_SEED = 0
-
-# Weight init per activation: He for the ReLU family, Xavier/Glorot otherwise.
-_HE = frozenset({"relu", "leaky_relu", "elu", "softplus"})
-
-
-def _generator(rng) -> np.random.Generator:
-    """Return a numpy Generator from an int seed, a Generator, or None (DEFAULT_SEED)."""
-    if isinstance(rng, np.random.Generator):
-        return rng
-    if rng is None:
-        return np.random.default_rng(DEFAULT_SEED)
-    if isinstance(rng, (int, np.integer)) and not isinstance(rng, bool):
-        return np.random.default_rng(int(rng))
-    raise TypeError(f"rng must be an int seed, a numpy Generator or None, got {type(rng).__name__}")
-
-
-def _positive_int(value, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    return int(value)
-
-
 def init_std(n_in: int, n_out: int, activation=None) -> float:
     r"""Standard deviation of the initial weights for a layer with this activation.
 
     He init for ReLU-like activations (relu, leaky_relu, elu, softplus), which
     zero out about half their inputs, and Xavier/Glorot init for the rest
-    (linear, sigmoid, tanh):
+    (linear, sigmoid, tanh), as each one's record
+    (:attr:`dlkit.activations.Activation.init`) says:
 
     .. math::
 
@@ -90,13 +72,13 @@ def init_std(n_in: int, n_out: int, activation=None) -> float:
     -------
     float
     """
-    name = activations.get(activation).name
-    return float(np.sqrt(2.0 / n_in if name in _HE else 2.0 / (n_in + n_out)))
+    he = activations.get(activation).init == "he"   # the activation's record says which
+    return float(np.sqrt(2.0 / n_in if he else 2.0 / (n_in + n_out)))
 
 
 # ---------------------------------------------------------------- functional forms
-# The formulas of a layer as plain functions (the CS231n style): the
-# notebooks' exercises are checked against these, and Dense computes the same.
+# The formulas of a layer as plain functions (the CS231n style): the notebooks'
+# exercises are checked against these, and Dense is built on them.
 def neuron(x, w, b, activation=None):
     r"""One neuron, :math:`a = f(\mathbf{w} \cdot \mathbf{x} + b)`.
 
@@ -145,7 +127,9 @@ def dense_forward(X, W, b):
     if X.ndim != 2 or W.ndim != 2 or X.shape[1] != W.shape[0] or b.shape != (W.shape[1],):
         raise ValueError(f"expected X (N, D), W (D, H) and b (H,), got X {X.shape}, "
                          f"W {W.shape} and b {b.shape}")
-    return X @ W + b
+    Z = X @ W
+    Z += b   # into the fresh product: one (N, H) array made, not two
+    return Z
 
 
 def dense_backward(dZ, X, W):
@@ -173,7 +157,8 @@ def dense_backward(dZ, X, W):
             or dZ.shape != (X.shape[0], W.shape[1])):
         raise ValueError(f"expected dZ (N, H), X (N, D) and W (D, H), got dZ {dZ.shape}, "
                          f"X {X.shape} and W {W.shape}")
-    return dZ @ W.T, X.T @ dZ, dZ.sum(axis=0)
+    # db = sum over the batch, written as the product 1^T dZ (BLAS does it fastest)
+    return dZ @ W.T, X.T @ dZ, np.ones(dZ.shape[0]) @ dZ
 
 
 # ---------------------------------------------------------------- Dense
@@ -197,87 +182,83 @@ class Dense:
 
     Attributes
     ----------
-    W : ndarray of shape (n_in, n_out)
+    W : ndarray of shape (D, H)
         Normal with standard deviation :func:`init_std` (He or Xavier).
-    b : ndarray of shape (n_out,)
+    b : ndarray of shape (H,)
         Zeros.
-    dW : ndarray of shape (n_in, n_out) or None
+    dW : ndarray of shape (D, H) or None
         :math:`\partial L / \partial W` after :meth:`backward`.
-    db : ndarray of shape (n_out,) or None
+    db : ndarray of shape (H,) or None
         :math:`\partial L / \partial b` after :meth:`backward` (None without bias).
-    Z : ndarray of shape (N, n_out) or None
+    Z : ndarray of shape (N, H) or None
         Pre-activation :math:`XW + b` of the last :meth:`forward` (the
         lecture's weighted sum :math:`a_j`).
-    dZ : ndarray of shape (N, n_out) or None
+    dZ : ndarray of shape (N, H) or None
         :math:`\partial L / \partial Z` after :meth:`backward`; the lecture's
         error term is :math:`\delta = -dZ`.
     """
 
     def __init__(self, n_in, n_out, activation=None, rng=None, bias=True):
-        self.n_in = _positive_int(n_in, "n_in")
-        self.n_out = _positive_int(n_out, "n_out")
+        self.n_in = check_int(n_in, "n_in")
+        self.n_out = check_int(n_out, "n_out")
         self.activation = activations.get(activation)
         self.bias = bool(bias)
         std = init_std(self.n_in, self.n_out, self.activation)
-        self.W = _generator(rng).standard_normal((self.n_in, self.n_out)) * std
+        self.W = generator(rng).standard_normal((self.n_in, self.n_out)) * std
         self.b = np.zeros(self.n_out)
+        self._zeros = np.zeros(self.n_out)   # what is added without a bias (b is not used)
         self.dW = self.db = self.dZ = None
         self._X = self.Z = None
-        # A linear layer skips f and f' (a copy and a multiplication by ones).
-        self._linear = self.activation.name == "linear"
 
     def forward(self, X):
         r"""Compute :math:`A = f(XW + b)`, keeping ``X`` and ``Z`` for :meth:`backward`.
 
+        The weighted sums are :func:`dense_forward`'s; this adds the activation.
+
         Parameters
         ----------
-        X : array_like of shape (N, n_in)
+        X : array_like of shape (N, D)
 
         Returns
         -------
-        A : ndarray of shape (N, n_out)
+        A : ndarray of shape (N, H)
         """
         X = as_float(X, "X")
         if X.ndim != 2 or X.shape[1] != self.n_in:
             raise ValueError(f"expected X of shape (N, {self.n_in}), got {X.shape}")
-        Z = X @ self.W
-        if self.bias:
-            Z += self.b
+        Z = dense_forward(X, self.W, self.b if self.bias else self._zeros)
         self._X, self.Z = X, Z
-        return Z if self._linear else self.activation.fn(Z)
+        return self.activation.fn(Z)
 
-    def backward(self, dout):
-        r"""Backpropagate ``dout = dL/dA`` through the layer.
+    def backward(self, dA):
+        r"""Backpropagate ``dA = dL/dA`` through the activation and the layer.
 
-        .. math:: dZ = \text{dout} \odot f'(Z),\quad dW = X^\top dZ,\quad
-                  db = \textstyle\sum_n dZ_n,\quad dX = dZ\,W^\top
+        .. math:: dZ = dA \odot f'(Z)
+
+        then :func:`dense_backward` gives :math:`dX = dZ\,W^\top`,
+        :math:`dW = X^\top dZ` and :math:`db = \sum_n dZ_n`.
 
         Parameters
         ----------
-        dout : ndarray of shape (N, n_out)
+        dA : ndarray of shape (N, H)
 
         Returns
         -------
-        dX : ndarray of shape (N, n_in)
-            Also stores ``dW`` (n_in, n_out), ``db`` (n_out,) and ``dZ`` (N, n_out).
+        dX : ndarray of shape (N, D)
+            Also stores ``dW`` (D, H), ``db`` (H,) and ``dZ`` (N, H).
         """
         if self.Z is None:
-            raise RuntimeError("call forward(X) before backward(dout)")
-        dout = as_float(dout, "dout")
-        Z = self.Z
-        if dout.shape != Z.shape:
-            raise ValueError(f"expected dout of shape {Z.shape} (the forward output), "
-                             f"got {dout.shape}")
-        if self._linear:
-            dZ = dout
-        else:
-            dZ = self.activation.derivative(Z)  # a fresh array: multiply in place
-            dZ *= dout
+            raise RuntimeError("call forward(X) before backward(dA)")
+        dA = as_float(dA, "dA")
+        if dA.shape != self.Z.shape:
+            raise ValueError(f"expected dA of shape {self.Z.shape} (the forward output), "
+                             f"got {dA.shape}")
+        dZ = self.activation.derivative(self.Z)   # a fresh array: multiplied in place
+        dZ *= dA
         self.dZ = dZ
-        self.dW = self._X.T @ dZ
-        if self.bias:
-            self.db = np.ones(dZ.shape[0]) @ dZ  # = dZ.sum(axis=0), a third of the time
-        return dZ @ self.W.T
+        dX, self.dW, db = dense_backward(self.dZ, self._X, self.W)
+        self.db = db if self.bias else None
+        return dX
 
     def params(self) -> dict[str, np.ndarray]:
         """The parameter arrays themselves (not copies): ``{"W": W, "b": b}``."""
@@ -321,19 +302,19 @@ class Sequential:
         self.layers = list(layers)
 
     def forward(self, X):
-        """Run ``X`` (N, n_in) through every layer; returns the last output (N, n_out)."""
+        """Run ``X`` (N, D) through every layer; returns the last output (N, H)."""
         for layer in self.layers:
             X = layer.forward(X)
         return X
 
-    def backward(self, dout):
-        """Backpropagate ``dout`` (N, n_out) through the layers in reverse; returns dX (N, n_in)."""
+    def backward(self, dA):
+        """Backpropagate ``dA`` (N, H) through the layers in reverse; returns dX (N, D)."""
         for layer in reversed(self.layers):
-            dout = layer.backward(dout)
-        return dout
+            dA = layer.backward(dA)
+        return dA
 
     def predict(self, X):
-        """Raw outputs (N, n_out) for ``X`` (N, n_in); the same as :meth:`forward`."""
+        """Raw outputs (N, H) for ``X`` (N, D); the same as :meth:`forward`."""
         return self.forward(X)
 
     __call__ = forward
@@ -391,7 +372,7 @@ def MLP(sizes, activation="relu", output_activation=None, rng=0) -> Sequential:
     sizes = list(sizes)
     if len(sizes) < 2:
         raise ValueError(f"sizes needs at least an input and an output width, got {sizes}")
-    gen = _generator(rng)
+    gen = generator(rng)
     last = len(sizes) - 2
     return Sequential(*[
         Dense(n_in, n_out, output_activation if i == last else activation, rng=gen)
@@ -545,7 +526,7 @@ def _resolve_loss(loss) -> tuple[str, Callable, Callable]:
 
 
 def _targets(name: str, y, N: int, n_out: int) -> np.ndarray:
-    """Shape the labels ``y`` the way the loss expects them next to (N, n_out) outputs."""
+    """Shape the labels ``y`` the way the loss expects them next to (N, H) outputs."""
     if name == "softmax_cross_entropy_with_logits":
         y = np.asarray(y)
         whole = y.dtype.kind in "iub" or (y.dtype.kind == "f" and np.all(y == np.round(y)))
@@ -579,11 +560,11 @@ def fit(model, X, y, loss="mse", epochs=100, lr=0.1, momentum=0.0, batch_size=No
     ----------
     model : Sequential or Dense
         Updated in place.
-    X : array_like of shape (N, n_in)
+    X : array_like of shape (N, D)
     y : array_like
         Targets, by loss:
 
-        - ``"mse"``: real values of shape (N, n_out), or (N,) when n_out is 1;
+        - ``"mse"``: real values of shape (N, H), or (N,) when n_out is 1;
         - ``"bce_logits"``: 0/1 labels of shape (N,) or (N, 1); the model's
           last layer must be linear (it outputs logits);
         - ``"softmax_ce"``: integer class labels of shape (N,) in [0, n_out);
@@ -611,13 +592,13 @@ def fit(model, X, y, loss="mse", epochs=100, lr=0.1, momentum=0.0, batch_size=No
     """
     X = as_float(X, "X")
     if X.ndim != 2:
-        raise ValueError(f"expected X of shape (N, n_in), got {X.shape}")
+        raise ValueError(f"expected X of shape (N, D), got {X.shape}")
     N = X.shape[0]
     name, loss_fn, grad_fn = _resolve_loss(loss)
     y = _targets(name, y, N, _n_out(model, X))
-    epochs = _positive_int(epochs, "epochs")
-    batch = N if batch_size is None else min(_positive_int(batch_size, "batch_size"), N)
-    gen = _generator(rng)
+    epochs = check_int(epochs, "epochs")
+    batch = N if batch_size is None else min(check_int(batch_size, "batch_size"), N)
+    gen = generator(rng)
     opt = SGD(model, lr=lr, momentum=momentum)
     history = []
     for epoch in range(epochs):
@@ -640,7 +621,7 @@ def fit(model, X, y, loss="mse", epochs=100, lr=0.1, momentum=0.0, batch_size=No
 
 
 def predict(model, X) -> np.ndarray:
-    """Raw model outputs, shape (N, n_out).
+    """Raw model outputs, shape (N, H).
 
     Regression values for ``"mse"``; logits for ``"bce_logits"`` (N, 1) and
     ``"softmax_ce"`` (N, K). Use :func:`predict_proba` or

@@ -21,7 +21,7 @@ The slide writes the error as :math:`E = t - y_5` and updates
 :math:`\Delta w_{ij} = \eta\,\delta_j\,o_i` with
 :math:`\delta_5 = y_5(1 - y_5)(t - y_5)`. That is exactly gradient descent on
 :math:`L = \tfrac12 (t - y_5)^2`, so the network is trained with
-``dout = dL/dy5 = y5 - t`` and the lecture's error term is
+``dA = dL/dy5 = y5 - t`` and the lecture's error term is
 :math:`\delta = -\partial L / \partial a` (``-layer.dZ``).
 
 The slide rounds as it goes and slips in places; :data:`SLIDE_VALUES` holds

@@ -34,8 +34,8 @@ def test_numerical_gradient_array_is_the_vector_jacobian_product():
     rng = np.random.default_rng(2)
     W = rng.standard_normal((3, 2))
     X = rng.standard_normal((5, 3))
-    dout = rng.standard_normal((5, 2))
-    np.testing.assert_allclose(numerical_gradient_array(lambda x: x @ W, X, dout), dout @ W.T,
+    dA = rng.standard_normal((5, 2))
+    np.testing.assert_allclose(numerical_gradient_array(lambda x: x @ W, X, dA), dA @ W.T,
                                rtol=1e-7)
 
 

@@ -83,9 +83,9 @@ def test_backward_formulas_by_hand():
     X = np.array([[1.0, 2.0], [-3.0, 1.0]])
     Z = X @ layer.W + layer.b  # [[5.5, -0.25], [-0.5, 3.25]]
     np.testing.assert_array_equal(layer.forward(X), np.maximum(Z, 0))
-    dout = np.array([[1.0, 2.0], [3.0, 4.0]])
-    dZ = dout * (Z > 0)
-    dX = layer.backward(dout)
+    dA = np.array([[1.0, 2.0], [3.0, 4.0]])
+    dZ = dA * (Z > 0)
+    dX = layer.backward(dA)
     np.testing.assert_allclose(dX, dZ @ layer.W.T)
     np.testing.assert_allclose(layer.dW, X.T @ dZ)
     np.testing.assert_allclose(layer.db, dZ.sum(axis=0))
@@ -329,22 +329,38 @@ def test_backward_errors():
     with pytest.raises(RuntimeError, match=r"call forward\(X\) before backward"):
         layer.backward(np.ones((3, 4)))
     layer.forward(np.ones((3, 2)))
-    with pytest.raises(ValueError, match=r"expected dout of shape \(3, 4\).*got \(3, 1\)"):
+    with pytest.raises(ValueError, match=r"expected dA of shape \(3, 4\).*got \(3, 1\)"):
         layer.backward(np.ones((3, 1)))
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    ({"n_in": 0, "n_out": 2}, "n_in must be a positive integer, got 0"),
-    ({"n_in": 2, "n_out": 2.5}, "n_out must be a positive integer, got 2.5"),
-    ({"n_in": 2, "n_out": 2, "activation": "swish"}, "unknown activation 'swish'"),
+@pytest.mark.parametrize("kwargs, error, match", [
+    ({"n_in": 0, "n_out": 2}, ValueError, "n_in must be at least 1, got 0"),
+    ({"n_in": 2, "n_out": 2.5}, TypeError, "n_out must be an integer, got float 2.5"),
+    ({"n_in": 2, "n_out": 2, "activation": "swish"}, ValueError, "unknown activation 'swish'"),
+    ({"n_in": 2, "n_out": 2, "rng": -1}, ValueError, "rng seed must be a non-negative integer"),
 ])
-def test_bad_layer_arguments(kwargs, match):
-    with pytest.raises(ValueError, match=match):
+def test_bad_layer_arguments(kwargs, error, match):
+    with pytest.raises(error, match=match):
         nn.Dense(**kwargs)
 
 
+def test_layers_and_datasets_share_one_seed_and_one_set_of_argument_checks():
+    from dlkit import _arrays, data
+
+    assert nn.DEFAULT_SEED is data.DEFAULT_SEED is _arrays.DEFAULT_SEED
+    for make in (lambda rng: nn.Dense(2, 2, rng=rng), lambda rng: data.xor(8, rng=rng)):
+        with pytest.raises(ValueError, match="non-negative"):
+            make(-3)
+        with pytest.raises(TypeError, match="rng must be an int seed"):
+            make("seed")
+    with pytest.raises(TypeError, match="epochs must be an integer"):
+        nn.fit(nn.Dense(2, 1), np.zeros((4, 2)), np.zeros(4), epochs=1.5)
+    with pytest.raises(TypeError, match="n must be an integer"):
+        data.xor(8.0)
+
+
 def test_bad_constructor_arguments():
-    with pytest.raises(TypeError, match="rng must be an int seed, a numpy Generator or None"):
+    with pytest.raises(TypeError, match="rng must be an int seed, a numpy.random.Generator"):
         nn.Dense(2, 2, rng="seed")
     with pytest.raises(ValueError, match="at least an input and an output width"):
         nn.MLP([3])
@@ -367,7 +383,7 @@ def test_fit_errors_name_the_problem():
         nn.fit(model, X, y, loss=42)
     with pytest.raises(ValueError, match=r"expected y of shape \(4, 1\) or \(N,\).*got \(3,\)"):
         nn.fit(model, X, y[:3], loss="mse")
-    with pytest.raises(ValueError, match=r"expected X of shape \(N, n_in\), got \(2,\)"):
+    with pytest.raises(ValueError, match=r"expected X of shape \(N, D\), got \(2,\)"):
         nn.fit(model, X[0], y, loss="mse")
     two = nn.MLP([2, 4, 2])
     with pytest.raises(ValueError, match=r"labels must lie in \[0, 2\)"):
@@ -377,5 +393,5 @@ def test_fit_errors_name_the_problem():
     with pytest.raises(ValueError, match=r"softmax_ce expects integer labels y of shape \(4,\)"):
         nn.fit(two, X, y.reshape(-1, 1), loss="softmax_ce")
     assert len(nn.fit(two, X, y.astype(float), loss="softmax_ce", epochs=2)) == 2
-    with pytest.raises(ValueError, match="epochs must be a positive integer"):
+    with pytest.raises(ValueError, match="epochs must be at least 1"):
         nn.fit(model, X, y, epochs=0)
