@@ -48,11 +48,11 @@ CHANGES = {
     "activation_explorer": [("name", ["tanh", "elu", "relu", "sigmoid"]),
                             ("x0", [-2.0, 0.5, 3.0]), ("range", [(-3.0, 3.0), (-8.0, 8.0)]),
                             ("compare", ["softplus", "none"])],
-    "explore_neuron": [("w1", [0.5, -1.5, 2.0]), ("b", [1.0, -0.5]),
+    "neuron_explorer": [("w1", [0.5, -1.5, 2.0]), ("b", [1.0, -0.5]),
                        ("name", ["tanh", "relu", "sigmoid"])],
     "loss_explorer": [("name", ["huber", "binary_cross_entropy", "triplet_loss", "mse"]),
                       ("target", [1.0, -1.0, 0.5])],
-    "playground": [("noise", [0.2, 0.05, 0.3]), ("activation", ["relu", "tanh"]),
+    "training_playground": [("noise", [0.2, 0.05, 0.3]), ("activation", ["relu", "tanh"]),
                    ("dataset", ["circles", "spiral", "gaussian", "xor"])],
     "backprop_stepper": [("next", None), ("next", None), ("previous", None)],
 }
@@ -108,7 +108,7 @@ def redraw_ms(name: str, changes: int) -> tuple[float, float, float]:
 
 def bare_steps_per_second(seconds: float) -> float:
     """Training steps per second of the playground's network, without any drawing."""
-    ex = widgets.playground()
+    ex = widgets.training_playground()
     trainer = ex.trainer
     ex.close()
     start, steps = time.perf_counter(), 0
@@ -121,7 +121,7 @@ def bare_steps_per_second(seconds: float) -> float:
 def live_steps_per_second(seconds: float) -> tuple[float, int]:
     """(steps per second, frames drawn) of the playground's background loop, "Train" pressed."""
     async def run():
-        ex = widgets.playground()
+        ex = widgets.training_playground()
         renders = [0]
         render = ex.render
 

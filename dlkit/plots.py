@@ -6,9 +6,8 @@ Axes per activation). None of them calls ``plt.show()``: the notebook shows
 figures at the end of the cell, and a script saves them. The backend is left
 to matplotlib (``inline`` in Jupyter; the tests set ``MPLBACKEND=Agg``).
 
-**While nbgrader grades.** nbgrader sets the environment variable
-``NBGRADER_EXECUTION`` (to ``"autograde"`` or ``"validate"``) while it
-executes a notebook. Then :func:`autograding` is true and every plot function
+**While nbgrader grades** (:func:`dlkit.autograding.autograding`, which this
+module exports as ``autograding`` for the notebooks), every plot function
 returns ``None`` at once without drawing anything, so exploration cells cost
 nothing and cannot break grading. Graded code must therefore never depend on
 what a plot function returns.
@@ -16,13 +15,11 @@ what a plot function returns.
 
 from __future__ import annotations
 
-import functools
-import os
-
 import numpy as np
 
 from dlkit import activations
 from dlkit._arrays import as_float
+from dlkit.autograding import autograding, skip_while_grading
 
 __all__ = [
     "autograding",
@@ -34,21 +31,6 @@ __all__ = [
 #: Colours of classes 0, 1, 2, ... (matplotlib's tab10), shared by every picture.
 CLASS_COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
                 "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf")
-
-
-def autograding() -> bool:
-    """True while nbgrader executes the notebook (``NBGRADER_EXECUTION`` is set)."""
-    return bool(os.environ.get("NBGRADER_EXECUTION"))
-
-
-def _skip_while_grading(plot):
-    """Make ``plot`` return None without drawing while :func:`autograding` is true."""
-    @functools.wraps(plot)
-    def wrapper(*args, **kwargs):
-        if autograding():
-            return None
-        return plot(*args, **kwargs)
-    return wrapper
 
 
 def _axes(ax):
@@ -86,7 +68,7 @@ def _class_cmap(k: int):
 
 
 # ---------------------------------------------------------------- activations
-@_skip_while_grading
+@skip_while_grading
 def plot_activation(fn, derivative=None, x=None, ax=None, title=None):
     """Plot an activation and its derivative on one Axes.
 
@@ -127,7 +109,7 @@ def plot_activation(fn, derivative=None, x=None, ax=None, title=None):
     return ax
 
 
-@_skip_while_grading
+@skip_while_grading
 def plot_activations(names=None, x=None, ncols=3):
     """Plot several activations with their derivatives, one small Axes each.
 
@@ -164,7 +146,7 @@ def plot_activations(names=None, x=None, ncols=3):
 
 
 # ---------------------------------------------------------------- data and boundaries
-@_skip_while_grading
+@skip_while_grading
 def plot_dataset(X, y, ax=None, title=None):
     """Scatter a 2-D dataset, one colour (and one legend entry) per class.
 
@@ -245,7 +227,7 @@ def _grid(X, resolution: int, margin: float = 0.15):
     return np.meshgrid(xs, ys)
 
 
-@_skip_while_grading
+@skip_while_grading
 def plot_decision_boundary(predict, X, y, ax=None, resolution=200, title=None):
     """Colour the plane by the predicted class and scatter the data on top.
 
@@ -290,7 +272,7 @@ def plot_decision_boundary(predict, X, y, ax=None, resolution=200, title=None):
 
 
 # ---------------------------------------------------------------- losses and gradients
-@_skip_while_grading
+@skip_while_grading
 def plot_loss_curve(history, ax=None, log=False, title="Training loss"):
     """Plot the loss of every epoch, as returned by :func:`dlkit.nn.fit`.
 
@@ -325,7 +307,7 @@ def plot_loss_curve(history, ax=None, log=False, title="Training loss"):
     return ax
 
 
-@_skip_while_grading
+@skip_while_grading
 def plot_losses_vs_residual(names=("mse", "mae", "huber"), r=None, delta=1.0, ax=None):
     r"""Plot regression losses as functions of the residual ``r = y_pred - y_true``.
 
@@ -374,7 +356,7 @@ def plot_losses_vs_residual(names=("mse", "mae", "huber"), r=None, delta=1.0, ax
     return ax
 
 
-@_skip_while_grading
+@skip_while_grading
 def plot_vanishing_gradient(depth=20, names=("sigmoid", "tanh", "relu"), z=0.5, ax=None):
     r"""How much gradient survives backpropagation through ``depth`` layers.
 

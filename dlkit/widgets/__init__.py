@@ -7,13 +7,17 @@ changes. Put it last in a cell to show it::
     from dlkit.widgets import activation_explorer
     activation_explorer()
 
-======================  ====================================================
-:func:`activation_explorer`  an activation and its derivative, saturation, a comparison
-:func:`explore_neuron`       one neuron with two inputs over the input plane
-:func:`loss_explorer`        every loss of :mod:`dlkit.losses` and its gradient
-:func:`playground`           the TensorFlow Playground, trained with :mod:`dlkit.nn`
-:func:`backprop_stepper`     the lecture's 2-2-1 backpropagation example, phase by phase
-======================  ====================================================
+One widget per module, named for what it shows (the widget ``<module>_<kind>``):
+
+===========================  ======================  ==============================================
+widget                       module                  what it shows
+===========================  ======================  ==============================================
+:func:`activation_explorer`  ``widgets/activation``  an activation and its derivative, saturation
+:func:`neuron_explorer`      ``widgets/neuron``      one neuron with two inputs over the input plane
+:func:`loss_explorer`        ``widgets/loss``        every loss of :mod:`dlkit.losses`, its gradient
+:func:`training_playground`  ``widgets/training``    the TensorFlow Playground, on :mod:`dlkit.nn`
+:func:`backprop_stepper`     ``widgets/backprop``    the lecture's 2-2-1 example, phase by phase
+===========================  ======================  ==============================================
 
 The picture is a matplotlib :class:`~matplotlib.figure.Figure` that is never
 registered with pyplot: it is rendered to PNG into an ``Image`` widget, so it
@@ -24,7 +28,7 @@ students: ``controls``, ``figure``, ``artists`` and ``state``; the numbers a
 picture shows come from small plain functions (:func:`activation_data`,
 :func:`loss_data`, :class:`Trainer`, :func:`dlkit.worked_example.one_step`).
 
-**While nbgrader grades** (:func:`dlkit.plots.autograding`), every widget
+**While nbgrader grades** (:func:`dlkit.autograding.autograding`), every widget
 prints one line saying it is skipped and returns ``None`` at once: nothing is
 built, trained or drawn, so an exploration cell neither slows nor breaks
 grading. Nothing here warns, at any slider position.
@@ -32,16 +36,14 @@ grading. Nothing here warns, at any slider position.
 
 from dlkit.widgets._base import Explorer
 from dlkit.widgets.activation import activation_data, activation_explorer
+from dlkit.widgets.backprop import backprop_stepper
 from dlkit.widgets.loss import loss_data, loss_explorer
-from dlkit.widgets.neuron import explore_neuron
-from dlkit.widgets.stepper import backprop_stepper
-from dlkit.widgets.training import Playground, Trainer, playground
-
-#: The former name of :func:`activation_explorer`, kept for notebooks that use it.
-explore_activation = activation_explorer
+from dlkit.widgets.neuron import neuron_explorer
+from dlkit.widgets.training import Playground, Trainer, training_playground
 
 __all__ = [
     "Explorer", "Playground", "Trainer",
-    "activation_explorer", "explore_neuron", "loss_explorer", "playground", "backprop_stepper",
-    "activation_data", "loss_data", "explore_activation",
+    "activation_explorer", "neuron_explorer", "loss_explorer", "training_playground",
+    "backprop_stepper",
+    "activation_data", "loss_data",
 ]

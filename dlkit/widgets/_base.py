@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import functools
 import io
 
 import ipywidgets as widgets
 from matplotlib.figure import Figure
-
-from dlkit import plots
 
 #: Resolution of the PNG every widget shows; small enough to redraw in a few tens of ms.
 DPI = 80
@@ -70,22 +67,6 @@ class Explorer(widgets.VBox):
         for child in (*self.controls.values(), self.readout, self.image):
             child.close()
         super().close()
-
-
-def skip_while_grading(make):
-    """Make a widget factory print one line and return None while nbgrader grades.
-
-    Nothing is built, trained or drawn, so an exploration cell neither slows
-    nor breaks grading (the line goes to stdout: nbgrader zeroes a test cell
-    that writes to stderr, and a widget cell should not look like one).
-    """
-    @functools.wraps(make)
-    def wrapper(*args, **kwargs):
-        if plots.autograding():
-            print(f"{make.__name__}: interactive widget skipped while nbgrader grades")
-            return None
-        return make(*args, **kwargs)
-    return wrapper
 
 
 def figure(width=7.0, height=3.4, ncols=1, **kw):

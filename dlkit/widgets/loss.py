@@ -17,6 +17,7 @@ import ipywidgets as widgets
 import numpy as np
 
 from dlkit import losses
+from dlkit.autograding import skip_while_grading
 from dlkit.widgets._base import (
     Explorer,
     Guard,
@@ -25,7 +26,6 @@ from dlkit.widgets._base import (
     on_change,
     set_range,
     show,
-    skip_while_grading,
     slider,
 )
 
@@ -250,7 +250,7 @@ def _artists(ax):
     return a
 
 
-@skip_while_grading
+@skip_while_grading(say=True)
 def loss_explorer():
     """Explore how a loss and its gradient depend on the prediction, for a fixed target.
 

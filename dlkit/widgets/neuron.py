@@ -5,13 +5,13 @@ from __future__ import annotations
 import numpy as np
 
 from dlkit import activations
+from dlkit.autograding import skip_while_grading
 from dlkit.widgets._base import (
     Explorer,
     dropdown,
     figure,
     fmt,
     on_change,
-    skip_while_grading,
     slider,
 )
 
@@ -27,7 +27,7 @@ def _decision_line(w1, w2, b, lim):
 
 
 def _neuron_figure_data(w1, w2, b, name="sigmoid", x1=1.0, x2=1.0, lim=2.0, resolution=101):
-    r"""What :func:`explore_neuron` draws: one neuron :math:`a = f(w_1 x_1 + w_2 x_2 + b)`.
+    r"""What :func:`neuron_explorer` draws: one neuron :math:`a = f(w_1 x_1 + w_2 x_2 + b)`.
 
     Parameters
     ----------
@@ -59,8 +59,8 @@ def _neuron_figure_data(w1, w2, b, name="sigmoid", x1=1.0, x2=1.0, lim=2.0, reso
             "z": float(z0), "a0": float(act.fn(z0))}
 
 
-@skip_while_grading
-def explore_neuron():
+@skip_while_grading(say=True)
+def neuron_explorer():
     r"""Explore one neuron with two inputs, :math:`a = f(w_1 x_1 + w_2 x_2 + b)`.
 
     The picture colours the input plane by the output ``a``, draws the line

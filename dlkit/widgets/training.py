@@ -18,7 +18,8 @@ import numpy as np
 from matplotlib.colors import LinearSegmentedColormap, ListedColormap
 
 from dlkit import activations, data, losses, nn, plots
-from dlkit.widgets._base import Explorer, dropdown, figure, skip_while_grading, slider
+from dlkit.autograding import skip_while_grading
+from dlkit.widgets._base import Explorer, dropdown, figure, slider
 
 #: The datasets offered, each a binary classification problem.
 DATASETS = ("xor", "circles", "gaussian", "spiral")
@@ -178,7 +179,7 @@ def _artists(ax_map, ax_loss):
 
 
 class Playground(Explorer):
-    """The widget :func:`playground` returns; its methods are what the buttons do.
+    """The widget :func:`training_playground` returns; its methods are what the buttons do.
 
     Attributes
     ----------
@@ -318,8 +319,8 @@ class Playground(Explorer):
         self.render(layout)
 
 
-@skip_while_grading
-def playground():
+@skip_while_grading(say=True)
+def training_playground():
     """Train a small network on a 2-D dataset and watch it learn: the TensorFlow Playground.
 
     Controls: the dataset (xor, circles, gaussian, spiral), its noise, the

@@ -23,11 +23,11 @@ import pytest  # noqa: E402
 
 from dlkit import activations, data, losses, widgets, worked_example  # noqa: E402
 from dlkit.widgets import activation as activation_module  # noqa: E402
+from dlkit.widgets import backprop as stepper_module  # noqa: E402
 from dlkit.widgets import loss as loss_module  # noqa: E402
-from dlkit.widgets import stepper as stepper_module  # noqa: E402
 from dlkit.widgets import training as playground_module  # noqa: E402
 
-WIDGETS = ["activation_explorer", "explore_neuron", "loss_explorer", "playground",
+WIDGETS = ["activation_explorer", "neuron_explorer", "loss_explorer", "training_playground",
            "backprop_stepper"]
 
 
@@ -72,8 +72,17 @@ def test_returns_at_once_while_grading(monkeypatch, capsys, name, mode):
     assert printed.err == ""
 
 
-def test_old_name_of_the_activation_explorer_still_works():
-    assert widgets.explore_activation is widgets.activation_explorer
+def test_each_widget_lives_in_the_module_named_for_what_it_shows():
+    import importlib
+
+    homes = {"activation_explorer": "activation", "neuron_explorer": "neuron",
+             "loss_explorer": "loss", "training_playground": "training",
+             "backprop_stepper": "backprop"}
+    assert sorted(homes) == sorted(WIDGETS)
+    for name, module in homes.items():
+        assert getattr(importlib.import_module(f"dlkit.widgets.{module}"), name) \
+            is getattr(widgets, name)
+    assert not hasattr(widgets, "explore_activation")
 
 
 # ---------------------------------------------------------------- activation explorer
@@ -285,7 +294,7 @@ def heatmap(ex):
 
 
 def test_playground_learns_xor_and_draws_it():
-    ex = widgets.playground()
+    ex = widgets.training_playground()
     assert ex.controls["dataset"].value == "xor"
     start_loss, start_map, start_png = ex.state["train_loss"], heatmap(ex), png(ex)
     while ex.trainer.steps < 200:
@@ -303,7 +312,7 @@ def test_playground_learns_xor_and_draws_it():
 
 
 def test_playground_reset_restores_weights_and_counters():
-    ex = widgets.playground()
+    ex = widgets.training_playground()
     initial, start_map = weights(ex), heatmap(ex)
     for _ in range(3):
         ex.train_frame()
@@ -317,7 +326,7 @@ def test_playground_reset_restores_weights_and_counters():
 
 
 def test_playground_data_controls_change_the_points():
-    ex = widgets.playground()
+    ex = widgets.training_playground()
     c, a = ex.controls, ex.artists
 
     def drawn():
@@ -351,7 +360,7 @@ def test_playground_gaussian_is_two_blobs():
 
 
 def test_playground_network_and_training_controls():
-    ex = widgets.playground()
+    ex = widgets.training_playground()
     c = ex.controls
     c["layers"].value = 3
     c["neurons"].value = 5
@@ -405,7 +414,7 @@ def in_a_fresh_thread(fn):
 
 def test_playground_trains_in_the_background_and_pauses():
     async def scenario():
-        ex = widgets.playground()
+        ex = widgets.training_playground()
         ex.controls["play"].value = True
         assert ex.task is not None and ex.controls["play"].description == "⏸ Pause"
         await asyncio.sleep(0.5)
@@ -431,7 +440,7 @@ def test_playground_trains_in_the_background_and_pauses():
 
 def test_playground_without_an_event_loop_explains_itself():
     def scenario():
-        ex = widgets.playground()
+        ex = widgets.training_playground()
         ex.controls["play"].value = True
         assert ex.controls["play"].value is False and ex.task is None
         assert "event loop" in ex.readout.value
@@ -514,7 +523,7 @@ def test_stepper_phase_texts_name_every_phase():
 
 # ---------------------------------------------------------------- neuron
 def test_neuron_explorer_follows_its_controls():
-    ex = widgets.explore_neuron()
+    ex = widgets.neuron_explorer()
     c = ex.controls
     for key, value in [("w1", 0.5), ("w2", 2.0), ("b", -1.0), ("x1", 1.0), ("x2", 0.5)]:
         c[key].value = value
