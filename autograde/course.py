@@ -7,7 +7,9 @@
 - ``course/syllabus.yaml``: each lecture section, the assignment that teaches
   it and the exercises (answer cells' grade ids) that practise it.
 
-Every reader checks what it reads and says which file and entry is wrong.
+Every reader takes ``course_data``, that folder (``AutogradeStep.course_data``,
+``course/`` under the course root), checks what it reads and says which file
+and entry is wrong.
 """
 
 from __future__ import annotations
@@ -74,8 +76,8 @@ def _when(value, path: Path, what: str) -> dt.datetime:
         when.astimezone(dt.timezone.utc).replace(tzinfo=None)
 
 
-def read_roster(course_dir: Path) -> list[Student]:
-    path = Path(course_dir) / "roster.csv"
+def read_roster(course_data: Path) -> list[Student]:
+    path = Path(course_data) / "roster.csv"
     if not path.exists():
         raise CourseDataError(f"{path} is missing")
     with path.open(newline="") as fh:
@@ -96,8 +98,8 @@ def read_roster(course_dir: Path) -> list[Student]:
     return students
 
 
-def read_schedule(course_dir: Path) -> list[Assignment]:
-    path = Path(course_dir) / "schedule.yaml"
+def read_schedule(course_data: Path) -> list[Assignment]:
+    path = Path(course_data) / "schedule.yaml"
     data = _load_yaml(path)
     out = []
     for i, raw in enumerate(data.get("assignments", []), start=1):
@@ -123,8 +125,8 @@ def read_schedule(course_dir: Path) -> list[Assignment]:
     return out
 
 
-def read_syllabus(course_dir: Path) -> list[Section]:
-    path = Path(course_dir) / "syllabus.yaml"
+def read_syllabus(course_data: Path) -> list[Section]:
+    path = Path(course_data) / "syllabus.yaml"
     data = _load_yaml(path)
     out = []
     for i, raw in enumerate(data.get("sections", []), start=1):

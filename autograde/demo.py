@@ -24,8 +24,8 @@ import yaml
 from autograde.course import read_schedule
 from autograde.variants import apply_variant, load_variants
 
-KINDS = ("solution", "blank", "partial", "variants", "crash", "loop", "tamper", "corrupt",
-         "misnamed", "none")
+PLAN_KINDS = ("solution", "blank", "partial", "variants", "crash", "loop", "tamper", "corrupt",
+              "misnamed", "none")
 
 
 @dataclass(frozen=True)
@@ -41,9 +41,9 @@ class Plan:
 
 
 # ----------------------------------------------------------------------------- plans
-def read_plans(course_dir: Path, assignments: list[str]) -> list[Plan]:
+def read_plans(course_data: Path, assignments: list[str]) -> list[Plan]:
     """Every (student, assignment) plan of ``demo-class.yaml``."""
-    path = Path(course_dir) / "demo-class.yaml"
+    path = Path(course_data) / "demo-class.yaml"
     data = yaml.safe_load(path.read_text())
     plans = []
     for student, spec in data["students"].items():
@@ -65,9 +65,9 @@ def _plan(student: str, assignment: str, entry, path: Path) -> Plan:
         kind, arg = next(iter(entry.items()))
     else:
         raise ValueError(f"{path}: {student}/{assignment}: cannot read {entry!r}")
-    if kind not in KINDS:
+    if kind not in PLAN_KINDS:
         raise ValueError(f"{path}: {student}/{assignment}: unknown kind {kind!r}; "
-                         f"choose from {', '.join(KINDS)}")
+                         f"choose from {', '.join(PLAN_KINDS)}")
     return Plan(student, assignment, kind, arg, half, late)
 
 
@@ -198,7 +198,7 @@ def _notebook_name(root: Path, assignment: str) -> str:
 
 
 # ----------------------------------------------------------------------------- building
-def build_demo_class(root: Path, course_dir: Path, coursedir,
+def build_demo_class(root: Path, course_data: Path, coursedir,
                      assignments: list[str] | None = None) -> int:
     """Write submitted/ for the demo class (``assignments``: all of the schedule when None).
 
@@ -209,7 +209,7 @@ def build_demo_class(root: Path, course_dir: Path, coursedir,
     FileNotFoundError
         When an assignment has not been released yet, naming the command to run.
     """
-    schedule = read_schedule(course_dir)
+    schedule = read_schedule(course_data)
     due = {a.id: a.due for a in schedule}
     assignments = assignments or [a.id for a in schedule]
     for a in assignments:
@@ -220,7 +220,7 @@ def build_demo_class(root: Path, course_dir: Path, coursedir,
                                     "first")
     submitted = Path(root) / coursedir.submitted_directory
     count = 0
-    for plan in read_plans(course_dir, assignments):
+    for plan in read_plans(course_data, assignments):
         folder = submitted / plan.student / plan.assignment
         if folder.exists():
             shutil.rmtree(folder)

@@ -21,7 +21,7 @@ from pathlib import Path
 import nbformat
 import yaml
 
-KINDS = ("mistake", "cheat", "alternative")
+VARIANT_KINDS = ("mistake", "cheat", "alternative")
 
 
 @dataclass(frozen=True)
@@ -42,15 +42,16 @@ class Variant:
     feedback: tuple[str, ...] = field(default=())
 
 
-def load_variants(course_dir: Path, assignment: str) -> list[Variant]:
-    """Read ``course/variants/<assignment>.yaml`` (an empty list when absent).
+def load_variants(root: Path, assignment: str) -> list[Variant]:
+    """Read ``course/variants/<assignment>.yaml`` under the course ``root`` (the folder
+    with ``nbgrader_config.py``); an empty list when absent.
 
     Raises
     ------
     ValueError
         For a malformed entry, naming the file and the entry.
     """
-    path = Path(course_dir) / "course" / "variants" / f"{assignment}.yaml"
+    path = Path(root) / "course" / "variants" / f"{assignment}.yaml"
     if not path.exists():
         return []
     data = yaml.safe_load(path.read_text()) or {}
@@ -61,8 +62,8 @@ def load_variants(course_dir: Path, assignment: str) -> list[Variant]:
         missing = {"id", "cell", "kind", "description", "code"} - set(raw)
         if missing:
             raise ValueError(f"{where} lacks {sorted(missing)}")
-        if raw["kind"] not in KINDS:
-            raise ValueError(f"{where}: kind must be one of {KINDS}, got {raw['kind']!r}")
+        if raw["kind"] not in VARIANT_KINDS:
+            raise ValueError(f"{where}: kind must be one of {VARIANT_KINDS}, got {raw['kind']!r}")
         if raw["id"] in seen:
             raise ValueError(f"{where}: duplicate id")
         if raw["kind"] == "alternative" and raw.get("loses"):
