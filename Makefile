@@ -58,7 +58,8 @@ test: lint pytest
 # nbgrader's formgrader in Debian's headless Chromium, driven by Playwright;
 # a screenshot of each step in reports/browser/ (or $$BROWSER_SCREENSHOTS).
 test-browser: $(DEV_STAMP)
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/pytest tests/browser --durations=0
+	PATH="$(CURDIR)/$(BIN):$$PATH" BROWSER_SCREENSHOTS="$(CURDIR)/reports/browser" \
+		$(BIN)/pytest tests/browser --durations=0
 
 # The lecture's worked backpropagation example, exact, beside the slide's numbers.
 worked-example: $(RUNTIME_STAMP)

@@ -6,6 +6,7 @@ in bench/, never asserted here.
 """
 
 import os
+import tempfile
 import time
 from pathlib import Path
 
@@ -23,9 +24,12 @@ settings.load_profile("ci" if os.environ.get("CI") else "default")
 
 # ----------------------------------------------------------------- the attack table
 # tests/autograde/test_attacks.py writes its table (attack, outcome, defence)
-# to reports/attacks.md; the run's summary prints it, also under xdist, whose
-# workers' own output never reaches the terminal.
-ATTACK_TABLE = Path(__file__).resolve().parents[1] / "reports" / "attacks.md"
+# to this temporary file (never into the repository); the run's summary prints
+# it, also under xdist, whose workers' own output never reaches the terminal
+# (they inherit the controller's environment, so all agree on the file).
+os.environ.setdefault("DLCOURSE_ATTACK_TABLE", os.path.join(
+    tempfile.gettempdir(), f"dlcourse-attacks-{os.getpid()}-{int(time.time())}.md"))
+ATTACK_TABLE = Path(os.environ["DLCOURSE_ATTACK_TABLE"])
 _started = time.time()
 
 
@@ -39,3 +43,8 @@ def pytest_terminal_summary(terminalreporter):
     if fresh:
         terminalreporter.section("grading integrity: attacks and the defences that caught them")
         terminalreporter.write(ATTACK_TABLE.read_text(encoding="utf-8"))
+
+
+def pytest_unconfigure(config):
+    if not hasattr(config, "workerinput"):
+        ATTACK_TABLE.unlink(missing_ok=True)

@@ -3,33 +3,24 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from autograde.report import flags
+from tests.cli import run_tool
 from tests.course.harness import copy_course
 
 ROOT = Path(__file__).resolve().parents[2]
-BIN = Path(sys.executable).parent
+
 # short per-cell timeout: the demo's looping submission costs seconds, not a minute
 FAST = ["--Execute.timeout=8"]
 
 
 def autograde(course: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-    env = dict(os.environ, PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}")
-    env.pop("NBGRADER_EXECUTION", None)
-    proc = subprocess.run([str(BIN / "autograde"), *args], cwd=course, env=env,
-                          capture_output=True, text=True)
-    if check and proc.returncode != 0:
-        pytest.fail(f"autograde {' '.join(args)} exited {proc.returncode}:\n"
-                    f"{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
-    return proc
-
+    return run_tool(course, "autograde", *args, check=check)
 
 
 def alive(pid: int) -> bool:

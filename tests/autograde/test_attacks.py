@@ -18,7 +18,7 @@ the attack. Everything is graded in ONE ``autograde grade`` run, then
   integrity check and the honest controls keep their full marks.
 
 The last test writes the table, attack | outcome | defence that caught it,
-to reports/attacks.md (in the repository and in the course copy); the test
+to reports/attacks.md in the course copy (and the run's summary prints it); the test
 run's summary prints it (tests/conftest.py).
 """
 
@@ -45,11 +45,13 @@ import pytest
 from autograde.demo import filled
 from autograde.report import findings as findings_of
 from autograde.report import flags as flags_of
+from tests.cli import run_tool, tool_env
+from tests.conftest import ATTACK_TABLE
 from tests.course.harness import copy_course
 
-from .conftest import BIN, ROOT
+from .conftest import ROOT
 
-pytestmark = pytest.mark.xdist_group("attacks")
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("attacks")]
 
 A1 = "a1-neurons"
 FULL = 13.0
@@ -1050,13 +1052,10 @@ def run(tmp_path_factory) -> AttackRun:
     secret = base / "secret.txt"   # outside the course: no submission may bring it back
     secret.write_text(f"SECRET-{uuid.uuid4().hex}\n")
     srv, hits, stop = _listener()
-    env = dict(os.environ, HOME=str(home),
-               PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}")
-    env.pop("NBGRADER_EXECUTION", None)
+    env = tool_env(HOME=str(home))
 
     def autograde(*args):
-        return subprocess.run([str(BIN / "autograde"), *args], cwd=course, env=env,
-                              capture_output=True, text=True)
+        return run_tool(course, "autograde", *args, env=env)
 
     proc = autograde("release", A1)
     assert proc.returncode == 0, proc.stderr[-3000:]
@@ -1094,9 +1093,11 @@ def run(tmp_path_factory) -> AttackRun:
     log = json.loads(log_path.read_text()) if log_path.exists() else {}
     assert grade.returncode == 0, f"grade failed:\n{grade.stdout[-2000:]}\n{grade.stderr[-3000:]}"
     assert report.returncode == 0, report.stderr[-3000:]
-    yield AttackRun(course, {a.id: a for a in chosen}, rows, log, page, before, after, hits,
-                    marker, home, (home / ".bashrc").read_text(), grade, db_check, seconds,
-                    feedback, secret.read_text().strip())
+    done = AttackRun(course, {a.id: a for a in chosen}, rows, log, page, before, after, hits,
+                     marker, home, (home / ".bashrc").read_text(), grade, db_check, seconds,
+                     feedback, secret.read_text().strip())
+    _write_table(done)   # here, once the class is graded: no test depends on another's order
+    yield done
     marker.unlink(missing_ok=True)
 
 
@@ -1197,8 +1198,17 @@ def _caught_by(run: AttackRun, a: Attack) -> str:
     return guard_of(a.id) + (f"; flagged by {', '.join(found)}" if found else "")
 
 
-def test_zz_print_the_table(run):
+def test_every_attack_names_its_defence_in_the_table(run):
     assert all(guard_of(a) != "?" for a in run.attacks), "an attack without its defence"
+    table = (run.course / "reports" / "attacks.md").read_text()
+    for a in run.attacks.values():
+        assert f"| {a.id} | {a.threat} |" in table, a.id
+
+
+def _write_table(run) -> None:
+    """The attack table, in the course copy's reports/ and where the run's summary reads it
+    (tests/conftest.py's ATTACK_TABLE, a temporary file: nothing is written into the
+    repository)."""
     lines = ["| attack | threat | outcome (score/honest status) | main process (time, memory "
              "after) | defence that caught it |", "|---|---|---|---|---|"]
     for a in run.attacks.values():
@@ -1207,10 +1217,9 @@ def test_zz_print_the_table(run):
     lines.append("")
     lines.append(f"graded {len(run.attacks)} submissions in one run: {run.seconds:.0f} s")
     table = "\n".join(lines)
+    (run.course / "reports").mkdir(exist_ok=True)
     (run.course / "reports" / "attacks.md").write_text(table + "\n")
-    # for the run's summary (tests/conftest.py prints it, with or without xdist)
-    (ROOT / "reports").mkdir(exist_ok=True)
-    (ROOT / "reports" / "attacks.md").write_text(table + "\n")
+    ATTACK_TABLE.write_text(table + "\n")   # the run's summary prints it
 
 
 def _hidden_test_lines(course: Path) -> list[str]:
@@ -1236,7 +1245,7 @@ def test_nothing_of_the_course_or_the_machine_comes_back_to_a_student(run):
     secret outside the course."""
     import stat
 
-    assert run.feedback.returncode == 0, run.feedback.stderr[-3000:]
+    assert run.feedback.returncode == 0, run.feedback.stdout[-3000:] + run.feedback.stderr[-3000:]
     hidden = _hidden_test_lines(run.course)
     assert hidden, "the source notebook has hidden tests to look for"
     with open("/etc/shadow", "rb") as fh:
@@ -1400,11 +1409,7 @@ def test_answers_collected_from_a_lent_function_are_flagged(tmp_path):
     tests could use, and looks its answers up later, is flagged; the solution is not."""
     a2 = "a2-activations"
     course = copy_course(tmp_path / "course-root")
-    env = dict(os.environ, PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}")
-    env.pop("NBGRADER_EXECUTION", None)
-    run = [str(BIN / "autograde")]
-    assert subprocess.run([*run, "release", a2], cwd=course, env=env,
-                          capture_output=True).returncode == 0
+    run_tool(course, "autograde", "release", a2, check=True)
     source = nbformat.read(course / "source" / a2 / "activations.ipynb", as_version=4)
     release = nbformat.read(course / "release" / a2 / "activations.ipynb", as_version=4)
     everything = {c.metadata["nbgrader"]["grade_id"] for c in source.cells
@@ -1416,9 +1421,7 @@ def test_answers_collected_from_a_lent_function_are_flagged(tmp_path):
                 cell.source = code
         (course / "submitted" / student / a2).mkdir(parents=True)
         nbformat.write(nb, course / "submitted" / student / a2 / "activations.ipynb")
-    proc = subprocess.run([*run, "grade", a2, "--jobs=2"], cwd=course, env=env,
-                          capture_output=True, text=True)
-    assert proc.returncode == 0, proc.stderr[-3000:]
+    run_tool(course, "autograde", "grade", a2, "--jobs=2", check=True)
     log = json.loads((course / "reports" / "grading" / f"{a2}.json").read_text())
     assert not any(f.check == "lent-function" for f in findings_of(log["honest"])), \
         log["honest"]

@@ -48,11 +48,12 @@ import pytest
 from autograde.demo import filled
 from autograde.hidden import NOTE, REDACTED
 from autograde.safehtml import sanitize, sanitize_page
+from tests.cli import run_tool
 from tests.course.harness import copy_course
 
-from .conftest import BIN, ROOT
+from .conftest import ROOT
 
-pytestmark = pytest.mark.xdist_group("feedback")
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("feedback")]
 
 A1, A2 = "a1-neurons", "a2-activations"
 FULL = 13.0
@@ -200,10 +201,7 @@ def _student(course: Path, student: str, *, answers=CODE_ANSWERS, replace=None, 
 
 
 def _run(course: Path, *args: str, timeout: int = 1500) -> subprocess.CompletedProcess:
-    env = dict(os.environ, PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}")
-    env.pop("NBGRADER_EXECUTION", None)
-    return subprocess.run([str(BIN / args[0]), *args[1:]], cwd=course, env=env,
-                          capture_output=True, text=True, timeout=timeout)
+    return run_tool(course, *args, timeout=timeout)
 
 
 class Run:
@@ -262,12 +260,8 @@ def run(tmp_path_factory) -> Run:
     r.pages = {p.parent.parent.name: p.read_text()
                for p in (course / "feedback").glob(f"*/{A1}/neurons.html")}
     # nbgrader's own feedback of the honest student, for the look
-    env = dict(os.environ, PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}")
-    env.pop("NBGRADER_EXECUTION", None)
-    plain = subprocess.run([str(BIN / "nbgrader"), "generate_feedback", A1,
-                            "--student=honest-rich", "--force",
-                            "--CourseDirectory.feedback_directory=plain-feedback"],
-                           cwd=course, env=env, capture_output=True, text=True)
+    plain = run_tool(course, "nbgrader", "generate_feedback", A1, "--student=honest-rich",
+                     "--force", "--CourseDirectory.feedback_directory=plain-feedback")
     assert plain.returncode == 0, plain.stderr[-3000:]
     r.plain = (course / "plain-feedback" / "honest-rich" / A1 / "neurons.html").read_text()
     _tamper(course)

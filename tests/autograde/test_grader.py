@@ -3,20 +3,19 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
 
 import nbformat
 import pytest
 
 from autograde import worker
 from autograde.report import flags
+from tests.cli import run_tool
 from tests.course.harness import copy_course
 
-from .conftest import BIN, alive, autograde
+from .conftest import alive, autograde
 
-pytestmark = pytest.mark.xdist_group("autograde-a1")
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("autograde-a1")]
 A1 = "a1-neurons"
 
 
@@ -42,10 +41,7 @@ def graded_twice(a1_course, tmp_path_factory):
     """The same class graded by serial `nbgrader autograde` and by `autograde grade`."""
     serial = tmp_path_factory.mktemp("serial") / "course-root"
     shutil.copytree(a1_course, serial)
-    env = dict(os.environ, PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}")
-    env.pop("NBGRADER_EXECUTION", None)
-    subprocess.run([str(BIN / "nbgrader"), "autograde", A1, "--force"], cwd=serial,
-                   capture_output=True, env=env)
+    run_tool(serial, "nbgrader", "autograde", A1, "--force")
     parallel = tmp_path_factory.mktemp("parallel") / "course-root"
     shutil.copytree(a1_course, parallel)
     autograde(parallel, "grade", A1, "--jobs=2")

@@ -32,11 +32,10 @@ import pytest
 
 from autograde.demo import filled
 from autograde.outputs import OutputBudget
+from tests.cli import BIN, run_tool, tool_env
 from tests.course.harness import copy_course
 
-from .conftest import BIN
-
-pytestmark = pytest.mark.xdist_group("outputs")
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("outputs")]
 
 A1 = "a1-neurons"
 FULL = 13.0
@@ -217,12 +216,10 @@ class Peaks:
 
 
 def _grade(course: Path, *extra: str) -> tuple[subprocess.CompletedProcess, dict[str, int]]:
-    env = dict(os.environ, PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}")
-    env.pop("NBGRADER_EXECUTION", None)
     proc = subprocess.Popen([str(BIN / "autograde"), "grade", A1, "--jobs=2", "--force",
                              "--Execute.timeout=60", "--ClassGrader.notebook_timeout=300",
                              "--ClassGrader.memory_limit_mb=2048", *extra],
-                            cwd=course, env=env, stdout=subprocess.PIPE,
+                            cwd=course, env=tool_env(), stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
     peaks = Peaks(proc.pid)
     try:
@@ -238,11 +235,7 @@ def _grade(course: Path, *extra: str) -> tuple[subprocess.CompletedProcess, dict
 
 
 def _release(course: Path) -> None:
-    env = dict(os.environ, PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}")
-    env.pop("NBGRADER_EXECUTION", None)
-    proc = subprocess.run([str(BIN / "autograde"), "release", A1], cwd=course, env=env,
-                          capture_output=True, text=True)
-    assert proc.returncode == 0, proc.stderr[-3000:]
+    run_tool(course, "autograde", "release", A1, check=True)
 
 
 class Graded:

@@ -39,7 +39,7 @@ from .conftest import alive, autograde
 
 ROOT = Path(__file__).resolve().parents[2]
 A1 = "a1-neurons"
-pytestmark = pytest.mark.xdist_group("autograde-sandbox")
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("autograde-sandbox")]
 
 
 def _require(spec: dict) -> None:

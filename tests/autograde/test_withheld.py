@@ -45,7 +45,7 @@ def test_the_references_the_tests_name_are_withheld_with_what_calls_them():
     a1 = withheld.plan(ROOT, "a1-neurons")
     assert {"dlkit.nn.neuron", "dlkit.nn.dense_forward"} <= set(a1.from_tests)
     assert {"dlkit.nn.Dense.forward", "dlkit.worked_example.one_step",
-            "dlkit.widgets.neuron.explore_neuron"} <= set(a1.withheld)
+            "dlkit.widgets.neuron.neuron_explorer"} <= set(a1.withheld)
     assert "dlkit.activations.sigmoid" not in a1.withheld   # a1 builds on it
     a2 = withheld.plan(ROOT, "a2-activations")
     # found by the closure: they call a withheld activation

@@ -5,7 +5,8 @@ Needs ``/usr/bin/chromium`` (Debian package ``chromium``) and the ``playwright``
 package (requirements-dev.txt); Playwright's own browsers are never used.
 Outside CI a missing browser skips these tests; under ``CI=true`` it fails them.
 
-Screenshots of every step go to ``reports/browser/`` (or ``$BROWSER_SCREENSHOTS``);
+Screenshots of every step go to ``$BROWSER_SCREENSHOTS`` (``make test-browser``:
+``reports/browser/``; otherwise a temporary folder);
 when a test fails, a screenshot of the page and the tail of the server log are
 added to its report.
 """
@@ -17,16 +18,18 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
 
 import pytest
 
+from tests.cli import run_tool, tool_env
 from tests.course.harness import copy_course
 
 ROOT = Path(__file__).resolve().parents[2]
-BIN = Path(sys.executable).parent
+
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 # the flags that keep Chromium from reaching for the network (closed here, so it hangs)
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
@@ -71,10 +74,18 @@ class Lab:
             return f"(no server log: {exc})"
 
 
+def screenshot_folder() -> Path:
+    """``$BROWSER_SCREENSHOTS`` (``make test-browser`` sets ``reports/browser``), else a
+    folder in the system's temporary directory: a test run writes nothing into the
+    repository."""
+    return Path(os.environ.get("BROWSER_SCREENSHOTS")
+                or Path(tempfile.gettempdir()) / "dlcourse-browser-screenshots")
+
+
 @pytest.fixture(scope="session")
 def screenshots() -> Path:
     """The folder the screenshots go to, emptied of the previous run's."""
-    folder = Path(os.environ.get("BROWSER_SCREENSHOTS") or ROOT / "reports" / "browser")
+    folder = screenshot_folder()
     folder.mkdir(parents=True, exist_ok=True)
     for old in folder.glob("*.png"):
         old.unlink()
@@ -90,13 +101,7 @@ def course(tmp_path_factory) -> Path:
     """
     require_browser()
     root = copy_course(tmp_path_factory.mktemp("browser") / "course")
-    env = dict(os.environ, PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}")
-    env.pop("NBGRADER_EXECUTION", None)
-    proc = subprocess.run([str(BIN / "autograde"), "release"], cwd=root, env=env,
-                          capture_output=True, text=True, timeout=300)
-    if proc.returncode != 0:
-        pytest.fail(f"autograde release exited {proc.returncode}:\n"
-                    f"{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
+    run_tool(root, "autograde", "release", check=True, timeout=300)
     shutil.rmtree(root / "release")
     shutil.copytree(ROOT / "release", root / "release",
                     ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
@@ -110,10 +115,9 @@ def lab(course, tmp_path_factory):
     home = tmp_path_factory.mktemp("home")
     log = home / "lab.log"
     port = _free_port()
-    env = dict(os.environ, HOME=str(home), JUPYTER_CONFIG_DIR=str(home / ".jupyter"),
-               JUPYTER_RUNTIME_DIR=str(home / ".runtime"), JUPYTER_DATA_DIR=str(home / ".data"),
-               PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}", MPLBACKEND="Agg")
-    env.pop("NBGRADER_EXECUTION", None)
+    env = tool_env(HOME=str(home), JUPYTER_CONFIG_DIR=str(home / ".jupyter"),
+                   JUPYTER_RUNTIME_DIR=str(home / ".runtime"),
+                   JUPYTER_DATA_DIR=str(home / ".data"), MPLBACKEND="Agg")
     # no "official Jupyter news?" pop-up over the notebook
     settings = home / ".jupyter" / "lab" / "user-settings" / "@jupyterlab" / "apputils-extension"
     settings.mkdir(parents=True)
@@ -194,8 +198,7 @@ def pytest_runtest_makereport(item, call):
     if report.failed and call.when == "call":
         page = getattr(item, "browser_page", None)
         if page is not None and not page.is_closed():
-            folder = Path(os.environ.get("BROWSER_SCREENSHOTS")
-                          or ROOT / "reports" / "browser")
+            folder = screenshot_folder()
             shot = folder / f"failed-{item.name}.png"
             try:
                 folder.mkdir(parents=True, exist_ok=True)

@@ -9,7 +9,7 @@ JupyterLab runs on a temporary copy of the course (gradebook filled by
   changes its activation, and sees the plot change each time;
 - opens nbgrader's formgrader as the instructor and finds the five assignments.
 
-Each step is screenshotted into ``reports/browser/`` (or ``$BROWSER_SCREENSHOTS``).
+Each step is screenshotted into ``$BROWSER_SCREENSHOTS`` (see conftest.py).
 Fixtures and the skip/fail rule for a missing browser are in conftest.py.
 """
 
@@ -32,7 +32,7 @@ NOTEBOOK = "release/a2-activations/activations.ipynb"
 ASSIGNMENTS = sorted(p.name for p in (ROOT / "source").iterdir()
                      if p.is_dir() and not p.name.startswith("."))
 
-pytestmark = pytest.mark.xdist_group("browser")
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("browser")]
 
 # Console errors that say nothing about the course: resources outside this
 # server (the network is closed) and the browser's favicon.

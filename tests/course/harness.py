@@ -24,6 +24,7 @@ import nbformat
 import pytest
 
 from autograde.variants import Variant, apply_variant, load_variants
+from tests.cli import run_tool
 
 ROOT = Path(__file__).resolve().parents[2]
 ASSIGNMENTS = sorted(p.name for p in (ROOT / "source").iterdir()
@@ -35,15 +36,7 @@ ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 def nbgrader(course: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
     """Run ``nbgrader ARGS`` in ``course`` with this interpreter's environment."""
-    env = dict(os.environ)
-    # nbgrader runs `alembic` from PATH; use the one beside this interpreter
-    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
-    env.pop("NBGRADER_EXECUTION", None)
-    proc = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=course, env=env,
-                          capture_output=True, text=True)
-    if check and proc.returncode != 0:
-        pytest.fail(f"nbgrader {' '.join(args)} failed ({proc.returncode}):\n{proc.stderr[-4000:]}")
-    return proc
+    return run_tool(course, "nbgrader", *args, check=check)
 
 
 def copy_course(dest: Path) -> Path:

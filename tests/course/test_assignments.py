@@ -20,7 +20,7 @@ from .harness import (
     notebook_names,
 )
 
-pytestmark = pytest.mark.nbgrader
+pytestmark = [pytest.mark.slow, pytest.mark.nbgrader]
 
 VARIANTS = [pytest.param(a, v.id, marks=pytest.mark.xdist_group(a))
             for a in ASSIGNMENTS for v in load_variants(ROOT, a)]
