@@ -72,6 +72,15 @@ def out(result: np.ndarray):
     return result[()] if isinstance(result, np.ndarray) and result.ndim == 0 else result
 
 
+def lookup(registry: dict, name, kind: str):
+    """``registry[name]``, or ValueError naming the unknown ``kind`` and every known name."""
+    try:
+        return registry[name]
+    except (KeyError, TypeError):
+        known = ", ".join(sorted(registry))
+        raise ValueError(f"unknown {kind} {name!r}; choose one of: {known}") from None
+
+
 def check_same_shape(a: np.ndarray, b: np.ndarray, names: tuple[str, str]) -> None:
     """Raise ValueError naming both shapes when ``a`` and ``b`` differ in shape."""
     if a.shape != b.shape:

@@ -24,7 +24,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from dlkit._arrays import as_float, out
+from dlkit._arrays import as_float, lookup, out
 
 __all__ = [
     "linear", "linear_derivative",
@@ -401,8 +401,4 @@ def get(name) -> Activation:
         name = "linear"
     if isinstance(name, Activation):
         return name
-    try:
-        return ACTIVATIONS[name]
-    except (KeyError, TypeError):
-        known = ", ".join(sorted(ACTIVATIONS))
-        raise ValueError(f"unknown activation {name!r}; choose one of: {known}") from None
+    return lookup(ACTIVATIONS, name, "activation")

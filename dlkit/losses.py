@@ -47,7 +47,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from dlkit._arrays import as_float, check_same_shape, out
+from dlkit._arrays import as_float, check_same_shape, lookup, out
 from dlkit.activations import sigmoid, softmax
 
 __all__ = [
@@ -801,8 +801,4 @@ def get(name) -> Loss:
     """
     if isinstance(name, Loss):
         return name
-    try:
-        return LOSSES[name]
-    except (KeyError, TypeError):
-        known = ", ".join(sorted(LOSSES))
-        raise ValueError(f"unknown loss {name!r}; choose one of: {known}") from None
+    return lookup(LOSSES, name, "loss")

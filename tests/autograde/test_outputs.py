@@ -254,30 +254,31 @@ class Graded:
             return {s.student_id: s.score for s in gb.assignment_submissions(A1)}
 
 
-@pytest.fixture(scope="module")
-def graded(tmp_path_factory) -> Graded:
-    course = copy_course(tmp_path_factory.mktemp("outputs") / "course-root")
+def _graded_class(folder: Path, attacks: dict, *extra: str) -> Graded:
+    """The honest controls and ``attacks`` (student -> code), graded in ``folder``."""
+    course = copy_course(folder / "course-root")
     _release(course)
     for student, code in HONEST.items():
         _submission(course, student, code, full=True)
-    for student, (_, code) in _chosen().items():
+    for student, code in attacks.items():
         _submission(course, student, code, full=False)
-    grade, peaks = _grade(course)
+    grade, peaks = _grade(course, *extra)
     assert grade.returncode == 0, grade.stderr[-3000:]
     return Graded(course, grade, peaks)
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory) -> Graded:
+    return _graded_class(tmp_path_factory.mktemp("outputs"),
+                         {student: code for student, (_, code) in _chosen().items()})
 
 
 @pytest.fixture(scope="module")
 def unlimited(tmp_path_factory) -> Graded:
     """The honest controls again, graded with the output limits off."""
-    course = copy_course(tmp_path_factory.mktemp("outputs-off") / "course-root")
-    _release(course)
-    for student, code in HONEST.items():
-        _submission(course, student, code, full=True)
-    grade, peaks = _grade(course, "--PrestartingExecute.max_output_bytes=0",
-                          "--PrestartingExecute.max_notebook_output_bytes=0")
-    assert grade.returncode == 0, grade.stderr[-3000:]
-    return Graded(course, grade, peaks)
+    return _graded_class(tmp_path_factory.mktemp("outputs-off"), {},
+                         "--PrestartingExecute.max_output_bytes=0",
+                         "--PrestartingExecute.max_notebook_output_bytes=0")
 
 
 def _text(nb) -> str:
