@@ -38,9 +38,10 @@ from nbconvert.exporters import NotebookExporter
 from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.converters import Autograde
 from nbgrader.converters.base import BaseConverter
+from nbgrader.preprocessors import SaveAutoGrades
 from traitlets import Enum, Float, Integer, List, Unicode, default
 
-from autograde import bounded, intake, integrity, sandbox, withheld
+from autograde import bounded, intake, integrity, sandbox, speedups, withheld
 from autograde.checks import DEFAULT as DEFAULT_CHECKS
 from autograde.checks import Submission, load_checks, run_checks
 from autograde.checks.base import MAX_DEPTH, json_depth
@@ -306,8 +307,10 @@ class ClassGrader(Autograde):
         self._restorer = integrity.RestoreCellMetadata(self.coursedir.db_url)
         self._sanitize_exporter = self._exporter_with([self._restorer,
                                                        *self.sanitize_preprocessors])
+        speedups.install()   # nbgrader's gradebook and metadata checks, cheap; same results
         self._save_exporter = self._exporter_with(
-            split_autograde_steps(self.autograde_preprocessors)[1])
+            [speedups.SaveAutoGradesOnce if pp is SaveAutoGrades else pp
+             for pp in split_autograde_steps(self.autograde_preprocessors)[1]])
         self._scratch = Path(tempfile.mkdtemp(prefix="autograde-run-"))
         self.log_dir.mkdir(parents=True, exist_ok=True)
 

@@ -199,3 +199,8 @@ def test_each_record_holds_all_there_is_to_know_about_its_activation(name):
         x = np.array([-2.0, 3.0])
         np.testing.assert_allclose(act.fn(x, **act.kwargs(0.5)), act.fn(x, alpha=0.5))
     assert act.kwargs(None) == {}
+
+
+def test_every_activation_in_the_registry_has_its_oracle_here():
+    """Adding an activation means adding its oracle above: the tests then cover it."""
+    assert set(ORACLES) == set(A.ACTIVATIONS) == {name for name, _ in ELEMENTWISE}
