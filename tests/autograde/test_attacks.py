@@ -106,6 +106,7 @@ GUARDS = {   # attack id prefix -> the defence expected to hold, whatever gets f
     "fake-agent": "the agent's replies are data: only the student's answers",
     "delete-agent": "the agent's replies are data: only the student's answers",
     "unresponsive-": "the bridge interrupts the call, then gives up on the kernel",
+    "line-": "the bridge's line: a frame it did not expect breaks it, with a reason",
     "huge-return": "the wire's size limit",
     "deep-return": "the wire's depth limit",
     "callback-": "callbacks run trusted code on data; each request is bounded",
@@ -786,6 +787,22 @@ def attacks(ctx) -> list[Attack]:
         Attack("unresponsive-call", "resources: a function that ignores SIGALRM and SIGINT and "
                "spins when the hidden tests call it", 11, base="full",
                replace={"neuron": UNRESPONSIVE}),
+        Attack("line-forged-reply", "kernel: writes its own 'full marks' reply on the grader's "
+               "line before the real one", 2,
+               replace={"neuron": "import builtins, struct\n\n"
+                                  "def neuron(x, w, b, activation=None):\n"
+                                  "    text = 'R{\"value\": 1.0}'.encode()\n"
+                                  "    builtins.__autograde__.line.sendall(\n"
+                                  "        struct.pack('!Q', len(text)) + text)\n"
+                                  "    return 1.0\n"}),
+        Attack("line-garbage", "kernel: announces a terabyte on the grader's line, then "
+               "closes it", 2,
+               replace={"neuron": "import builtins, struct\n\n"
+                                  "def neuron(x, w, b, activation=None):\n"
+                                  "    line = builtins.__autograde__.line\n"
+                                  "    line.sendall(struct.pack('!Q', 2**40))\n"
+                                  "    line.close()\n"
+                                  "    return 1.0\n"}),
         Attack("huge-return", "resources: returns an 800 MB array", 2,
                replace={"neuron": "def neuron(x, w, b, activation=None):\n"
                                   "    return np.zeros(10**8)\n"}),

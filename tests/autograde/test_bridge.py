@@ -15,7 +15,14 @@ import pytest
 from jupyter_client.manager import AsyncKernelManager
 from jupyter_core.utils import run_sync
 
-from autograde.bridge import Bridge, CallTimeout, KernelDied, KernelUnresponsive, Opaque
+from autograde.bridge import (
+    Bridge,
+    BridgeError,
+    CallTimeout,
+    KernelDied,
+    KernelUnresponsive,
+    Opaque,
+)
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("bridge")]
 
@@ -252,8 +259,6 @@ LINE_ATTACKS = {
 
 @pytest.mark.parametrize("attack", list(LINE_ATTACKS))
 def test_what_the_student_does_to_the_line_ends_the_call_with_a_reason(bridge, attack):
-    from autograde.bridge import BridgeError
-
     student(bridge, LINE_ATTACKS[attack])
     f = bridge.lookup(["f"])["f"]
     start = time.monotonic()
