@@ -7,6 +7,9 @@ test cells must then score zero (``loses``; ``loses_when_withheld``: more
 cells a cheat loses under autograde, whose kernels lack the reference it
 calls) and which words the feedback must
 contain (``feedback``, usually the input that exposes the mistake).
+``warned: true`` marks a mistake the notebook's text warns against (overflow,
+a probability of exactly 0, an integer array, a batch): the student must see
+it fail before submitting, so it must lose one of its exercise's public cells.
 
 The course tests grade every variant through nbgrader; the demo class is
 built from the same variants.
@@ -40,6 +43,8 @@ class Variant:
     # the grading kernel (autograde/withheld.py), so its fallback fails as well
     loses_when_withheld: tuple[str, ...] = ()
     feedback: tuple[str, ...] = field(default=())
+    # the text warns against this mistake: a public test must catch it
+    warned: bool = False
 
 
 def load_variants(root: Path, assignment: str) -> list[Variant]:
@@ -68,6 +73,15 @@ def load_variants(root: Path, assignment: str) -> list[Variant]:
             raise ValueError(f"{where}: duplicate id")
         if raw["kind"] == "alternative" and raw.get("loses"):
             raise ValueError(f"{where}: an alternative answer must not lose points")
+        warned = raw.get("warned", False)
+        if not isinstance(warned, bool):
+            raise ValueError(f"{where}: warned must be true or false, got {warned!r}")
+        if warned and raw["kind"] != "mistake":
+            raise ValueError(f"{where}: only a mistake can be warned against")
+        if warned and not any(c.startswith(f"{raw['cell']}-public")
+                              for c in raw.get("loses", ())):
+            raise ValueError(f"{where}: the text warns against it, so a public test of "
+                             f"{raw['cell']!r} must catch it (list it under loses)")
         seen.add(raw["id"])
         out.append(Variant(
             id=raw["id"], assignment=assignment, notebook=raw.get("notebook", notebook),
@@ -75,6 +89,7 @@ def load_variants(root: Path, assignment: str) -> list[Variant]:
             code=raw["code"].rstrip("\n"), loses=tuple(raw.get("loses", ())),
             feedback=tuple(raw.get("feedback", ())),
             loses_when_withheld=tuple(raw.get("loses_when_withheld", ())),
+            warned=warned,
         ))
     return out
 

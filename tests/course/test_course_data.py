@@ -82,3 +82,26 @@ def test_bad_course_files_get_clear_messages(tmp_path):
         read_syllabus(tmp_path)
     with pytest.raises(CourseDataError, match="is missing"):
         read_schedule(tmp_path / "nowhere")
+
+
+def test_variants_that_the_text_warns_against_must_fail_publicly(tmp_path):
+    folder = tmp_path / "course" / "variants"
+    folder.mkdir(parents=True)
+    entry = ("notebook: nb\nvariants:\n  - id: naive\n    cell: sigmoid\n    kind: {kind}\n"
+             "    description: d\n    warned: {warned}\n    loses: [{loses}]\n    code: x\n")
+    (folder / "a.yaml").write_text(entry.format(kind="mistake", warned="true",
+                                                loses="sigmoid-hidden"))
+    with pytest.raises(ValueError, match="a public test of 'sigmoid' must catch it"):
+        load_variants(tmp_path, "a")
+    (folder / "a.yaml").write_text(entry.format(kind="cheat", warned="true",
+                                                loses="sigmoid-public"))
+    with pytest.raises(ValueError, match="only a mistake can be warned against"):
+        load_variants(tmp_path, "a")
+    (folder / "a.yaml").write_text(entry.format(kind="mistake", warned="'yes'",
+                                                loses="sigmoid-public"))
+    with pytest.raises(ValueError, match="warned must be true or false"):
+        load_variants(tmp_path, "a")
+    (folder / "a.yaml").write_text(entry.format(kind="mistake", warned="true",
+                                                loses="sigmoid-public, sigmoid-hidden"))
+    (v,) = load_variants(tmp_path, "a")
+    assert v.warned and v.loses == ("sigmoid-public", "sigmoid-hidden")
