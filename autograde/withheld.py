@@ -219,6 +219,11 @@ def build_view(course_root, assignment: str, dest) -> Path:
         out.parent.mkdir(parents=True, exist_ok=True)
         module = ".".join([PACKAGE, *rel.with_suffix("").parts]).removesuffix(".__init__")
         out.write_text(_stubbed(index.modules[module], module, withheld, path.read_text()))
+    # the data dlkit ships (dlkit/datasets: the digits), as it is: no code in it
+    for path in sorted((package_dir / "datasets").glob("*")):
+        if path.is_file() and not path.is_symlink():
+            (target / "datasets").mkdir(exist_ok=True)
+            shutil.copyfile(path, target / "datasets" / path.name)
     # compiled now, once: a kernel cannot write the view's __pycache__, and would
     # otherwise compile dlkit at every start
     import compileall

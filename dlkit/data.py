@@ -1,4 +1,4 @@
-r"""Small seeded 2-D datasets for the notebooks and widgets.
+r"""Small seeded 2-D datasets for the notebooks and widgets, and real handwritten digits.
 
 Every generator returns a pair ``(X, y)``:
 
@@ -21,6 +21,10 @@ and ``rng``:
 Use :func:`load` to build a dataset by name (the widgets do), and
 :func:`train_test_split` and :func:`one_hot` to prepare it for training.
 
+:func:`digits` is real data: 1,797 handwritten digits as 8x8 images, shipped
+with dlkit (``dlkit/datasets/``, provenance and licence in its README), with
+a fixed train/validation/test split. Nothing is downloaded.
+
 Examples
 --------
 >>> X, y = xor(n=8, noise=0.0)
@@ -32,8 +36,11 @@ Examples
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import math
 import numbers
+from pathlib import Path
 
 import numpy as np
 
@@ -44,6 +51,7 @@ __all__ = [
     "xor_table", "xor", "circles", "blobs", "spiral", "moons",
     "train_test_split", "one_hot",
     "DATASETS", "load",
+    "digits", "DIGITS_SPLITS",
 ]
 
 # ---------------------------------------------------------------- argument checks
@@ -401,3 +409,89 @@ def load(name, **kw):
         known = ", ".join(DATASETS)
         raise ValueError(f"unknown dataset {name!r}; choose one of: {known}") from None
     return make(**kw)
+
+
+# ---------------------------------------------------------------- real data
+_DIGITS_FILE = Path(__file__).with_name("datasets") / "digits.npz"
+# sha256 of images.tobytes() + labels.tobytes(): the file is what the README describes
+_DIGITS_SHA256 = "87ff0c9e40dc7e2c0e34e7257799c2e3f3aec1a016363bb11cad869ec428a826"
+DIGITS_SPLITS = {"train": 1079, "validation": 359, "test": 359}
+"""Rows in each part of :func:`digits`' fixed split (60/20/20, stratified by digit)."""
+
+
+@functools.lru_cache(maxsize=1)
+def _digits_file() -> tuple[np.ndarray, np.ndarray]:
+    with np.load(_DIGITS_FILE) as data:
+        images, labels = data["images"], data["labels"]
+    digest = hashlib.sha256(images.tobytes() + labels.tobytes()).hexdigest()
+    if digest != _DIGITS_SHA256 or images.shape != (1797, 8, 8):
+        raise RuntimeError(f"{_DIGITS_FILE} is damaged (checksum {digest[:12]}...); "
+                           "reinstall dlkit")
+    images.setflags(write=False)
+    labels.setflags(write=False)
+    return images, labels
+
+
+@functools.lru_cache(maxsize=1)
+def _digits_split() -> dict[str, np.ndarray]:
+    """Row indices of each part: per digit, a fixed shuffle cut 60/20/20."""
+    _, labels = _digits_file()
+    gen = np.random.default_rng(DEFAULT_SEED)
+    parts: dict[str, list[np.ndarray]] = {"train": [], "validation": [], "test": []}
+    for digit in range(10):
+        rows = gen.permutation(np.flatnonzero(labels == digit))
+        n_test = n_val = round(0.2 * len(rows))
+        parts["test"].append(rows[:n_test])
+        parts["validation"].append(rows[n_test:n_test + n_val])
+        parts["train"].append(rows[n_test + n_val:])
+    out = {}
+    for name, chunks in parts.items():
+        rows = gen.permutation(np.concatenate(chunks))   # digits mixed within a part
+        rows.setflags(write=False)
+        out[name] = rows
+    return out
+
+
+def digits(split="train", *, flatten=True):
+    r"""Handwritten digits 0-9 as 8x8 grey images, with a fixed split.
+
+    The UCI "Optical Recognition of Handwritten Digits" data (E. Alpaydin and
+    C. Kaynak, 1998; its 1,797-image test set, as scikit-learn ships it): each
+    image counts the ink in 4x4 blocks of a 32x32 bitmap, so a pixel is an
+    integer 0..16. Here pixels are scaled to ``[0, 1]`` (divided by 16).
+
+    Parameters
+    ----------
+    split : {"train", "validation", "test", "all"}, default "train"
+        Which part: a fixed, stratified 60/20/20 split (1,079 / 359 / 359
+        images, every digit about equally often in each), the same on every
+        machine; ``"all"`` is the whole file in its own order. Tune on
+        ``"validation"``; look at ``"test"`` once, at the end.
+    flatten : bool, default True
+        ``X`` of shape (N, 64) (row by row, as a network's input), or
+        (N, 8, 8) to show the images.
+
+    Returns
+    -------
+    X : ndarray of shape (N, 64) or (N, 8, 8), float64 in [0, 1]
+    y : ndarray of shape (N,), int64, the digit 0..9
+
+    Examples
+    --------
+    >>> X, y = digits("test")
+    >>> X.shape, y.shape, float(X.min()), float(X.max())
+    ((359, 64), (359,), 0.0, 1.0)
+    """
+    if not isinstance(flatten, bool):
+        raise TypeError(f"flatten must be True or False, got {flatten!r}")
+    images, labels = _digits_file()
+    if split == "all":
+        rows = np.arange(len(labels))
+    else:
+        parts = _digits_split()
+        if not isinstance(split, str) or split not in parts:
+            raise ValueError(f"unknown split {split!r}; choose one of: "
+                             f"{', '.join(parts)}, all")
+        rows = parts[split]
+    X = images[rows].astype(np.float64) / 16.0
+    return (X.reshape(len(rows), 64) if flatten else X), labels[rows].astype(np.int64)

@@ -214,3 +214,15 @@ def _expected(names, x, W, b) -> dict:
                 out[f"{name}{len(args)}"] = value
                 break
     return out
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_the_view_ships_dlkits_data(assignment, views):
+    """dlkit/datasets (the digits) is copied into the view: a kernel can load it."""
+    result = in_view(views[assignment], """
+import json
+from dlkit.data import digits
+X, y = digits("test")
+print(json.dumps({"shape": list(X.shape), "labels": sorted(set(y.tolist()))}))
+""")
+    assert result == {"shape": [359, 64], "labels": list(range(10))}

@@ -268,3 +268,81 @@ def test_bad_split_and_one_hot_arguments():
         D.one_hot([0, -1])
     with pytest.raises(TypeError, match="integer class labels"):
         D.one_hot([0.5, 1.0])
+
+
+# ---------------------------------------------------------------- real data: digits
+# The UCI description of optdigits.tes: images per digit 0..9
+UCI_TEST_SET_COUNTS = [178, 182, 177, 183, 181, 182, 181, 179, 174, 180]
+# the first and the last rows of the CSV scikit-learn ships (64 pixels, then the label)
+FIRST_ROW = [0, 0, 5, 13, 9, 1, 0, 0, 0, 0, 13, 15, 10, 15, 5, 0, 0, 3, 15, 2, 0, 11, 8, 0,
+             0, 4, 12, 0, 0, 8, 8, 0, 0, 5, 8, 0, 0, 9, 8, 0, 0, 4, 11, 0, 1, 12, 7, 0,
+             0, 2, 14, 5, 10, 12, 0, 0, 0, 0, 6, 13, 10, 0, 0, 0, 0]
+LAST_ROW = [0, 0, 10, 14, 8, 1, 0, 0, 0, 2, 16, 14, 6, 1, 0, 0, 0, 0, 15, 15, 8, 15, 0, 0,
+            0, 0, 5, 16, 16, 10, 0, 0, 0, 0, 12, 15, 15, 12, 0, 0, 0, 4, 16, 6, 4, 16, 6, 0,
+            0, 8, 16, 10, 8, 16, 8, 0, 0, 1, 8, 12, 14, 12, 1, 0, 8]
+
+
+def test_digits_are_the_uci_test_set():
+    X, y = D.digits("all")
+    assert X.shape == (1797, 64) and X.dtype == np.float64 and y.dtype == np.int64
+    assert np.bincount(y).tolist() == UCI_TEST_SET_COUNTS
+    for row, expected in ((0, FIRST_ROW), (-1, LAST_ROW)):
+        assert (X[row] * 16).tolist() == expected[:64] and y[row] == expected[64]
+    # pixels are counts 0..16 of a 4x4 block, scaled by 1/16
+    assert X.min() == 0 and X.max() == 1 and np.all(X * 16 == np.round(X * 16))
+
+
+def test_digits_split_is_fixed_disjoint_stratified_and_mixed():
+    _, y_all = D.digits("all")
+    X_all, _ = D.digits("all")
+    seen = []
+    for part, size in D.DIGITS_SPLITS.items():
+        X, y = D.digits(part)
+        assert X.shape == (size, 64) and y.shape == (size,)
+        share = np.bincount(y, minlength=10) / np.bincount(y_all)
+        expected = 0.6 if part == "train" else 0.2
+        assert np.all(np.abs(share - expected) < 0.01), (part, share)
+        assert len(set(y[:20].tolist())) >= 5, f"{part} is not shuffled"
+        # images and labels stay together: every (image, label) is one of the file's
+        pairs = {(bytes(x), int(label)) for x, label in zip(X_all, y_all, strict=True)}
+        assert all((bytes(x), int(label)) in pairs for x, label in zip(X, y, strict=True))
+        seen.append(X)
+        X2, y2 = D.digits(part)
+        assert np.array_equal(X, X2) and np.array_equal(y, y2)
+    assert sum(D.DIGITS_SPLITS.values()) == 1797
+    # no image in two parts (the set has a few duplicate images: compare counts)
+    together = np.concatenate(seen)
+    assert sorted(map(bytes, together)) == sorted(map(bytes, X_all))
+
+
+def test_digits_images_and_copies():
+    X, y = D.digits("test", flatten=False)
+    flat, _ = D.digits("test")
+    assert X.shape == (359, 8, 8) and np.array_equal(X.reshape(359, 64), flat)
+    X[:] = 5.0          # the caller's copy: the next call is unchanged
+    assert D.digits("test")[0].max() == 1.0
+
+
+def test_digits_bad_arguments():
+    with pytest.raises(ValueError, match="unknown split 'valid'; choose one of: train, "
+                                         "validation, test, all"):
+        D.digits("valid")
+    with pytest.raises(ValueError, match="unknown split"):
+        D.digits(["train"])
+    with pytest.raises(TypeError, match="flatten must be True or False"):
+        D.digits("train", flatten="yes")
+
+
+def test_damaged_digits_file_is_refused(tmp_path, monkeypatch):
+    images, labels = D._digits_file()
+    broken = images.copy()
+    broken[0, 0, 0] += 1
+    path = tmp_path / "digits.npz"
+    np.savez_compressed(path, images=broken, labels=labels)
+    monkeypatch.setattr(D, "_DIGITS_FILE", path)
+    D._digits_file.cache_clear()
+    try:
+        with pytest.raises(RuntimeError, match="is damaged .* reinstall dlkit"):
+            D.digits("train")
+    finally:
+        D._digits_file.cache_clear()
