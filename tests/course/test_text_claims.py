@@ -41,3 +41,14 @@ def test_a3_the_perceptron_on_xor_cycles_from_the_third_epoch():
     assert "The first epoch ends at $\\mathbf{w} = (-1, 0)$, $b = 0$ (2 mistakes)" in text
     assert "after 3 mistakes" in text and "From the **third** epoch on" in text
     assert "From the second epoch on" not in text
+
+
+def test_a3_momentum_worked_numbers():
+    lr, mu, v, seen = 0.5, 0.9, 0.0, []
+    for _ in range(3):
+        v = mu * v - lr * 1.0
+        seen.append(round(v, 6))
+    assert seen == [-0.5, -0.95, -1.355]
+    assert round(-lr / (1 - mu), 9) == -5.0        # the limit of a constant gradient
+    text = _markdown("a3-nonlinearity", "nonlinearity")
+    assert "$v = -0.5$, then\n$-0.95$, then $-1.355$, on its way to $-5$" in text
