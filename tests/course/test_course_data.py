@@ -84,24 +84,28 @@ def test_bad_course_files_get_clear_messages(tmp_path):
         read_schedule(tmp_path / "nowhere")
 
 
-def test_variants_that_the_text_warns_against_must_fail_publicly(tmp_path):
+WARNED_ENTRY = ("notebook: nb\nvariants:\n  - id: naive\n    cell: sigmoid\n    kind: {kind}\n"
+                "    description: d\n    warned: {warned}\n    loses: [{loses}]\n    code: x\n")
+
+
+@pytest.mark.parametrize("kind,warned,loses,message", [
+    ("mistake", "true", "sigmoid-hidden", "a public test of 'sigmoid' must catch it"),
+    ("cheat", "true", "sigmoid-public", "only a mistake can be warned against"),
+    ("mistake", "'yes'", "sigmoid-public", "warned must be true or false"),
+])
+def test_variants_that_the_text_warns_against_must_fail_publicly(tmp_path, kind, warned, loses,
+                                                                  message):
     folder = tmp_path / "course" / "variants"
     folder.mkdir(parents=True)
-    entry = ("notebook: nb\nvariants:\n  - id: naive\n    cell: sigmoid\n    kind: {kind}\n"
-             "    description: d\n    warned: {warned}\n    loses: [{loses}]\n    code: x\n")
-    (folder / "a.yaml").write_text(entry.format(kind="mistake", warned="true",
-                                                loses="sigmoid-hidden"))
-    with pytest.raises(ValueError, match="a public test of 'sigmoid' must catch it"):
+    (folder / "a.yaml").write_text(WARNED_ENTRY.format(kind=kind, warned=warned, loses=loses))
+    with pytest.raises(ValueError, match=message):
         load_variants(tmp_path, "a")
-    (folder / "a.yaml").write_text(entry.format(kind="cheat", warned="true",
-                                                loses="sigmoid-public"))
-    with pytest.raises(ValueError, match="only a mistake can be warned against"):
-        load_variants(tmp_path, "a")
-    (folder / "a.yaml").write_text(entry.format(kind="mistake", warned="'yes'",
-                                                loses="sigmoid-public"))
-    with pytest.raises(ValueError, match="warned must be true or false"):
-        load_variants(tmp_path, "a")
-    (folder / "a.yaml").write_text(entry.format(kind="mistake", warned="true",
-                                                loses="sigmoid-public, sigmoid-hidden"))
+
+
+def test_a_warned_variant_that_fails_publicly_loads(tmp_path):
+    folder = tmp_path / "course" / "variants"
+    folder.mkdir(parents=True)
+    (folder / "a.yaml").write_text(WARNED_ENTRY.format(kind="mistake", warned="true",
+                                                       loses="sigmoid-public, sigmoid-hidden"))
     (v,) = load_variants(tmp_path, "a")
     assert v.warned and v.loses == ("sigmoid-public", "sigmoid-hidden")
