@@ -18,6 +18,10 @@ template and gradebook reads, so a student's feedback is nbgrader's), with:
   :func:`autograde.bounded.run` (a forked child with a time and memory limit,
   as every per-submission step of the main process); one that fails (why, in
   one line) is listed in :attr:`SafeFeedback.failures` and the others go on;
+- **a page that renders in seconds**: a cell of a megabyte (pasted copies, a
+  generated answer) took minutes to highlight and sanitise and failed its
+  feedback; :class:`ShortenLongCells` shows the start of such a cell with a note
+  saying how much there is (the notebook the student submitted keeps all of it);
 - **no link followed**: the autograded notebook must be a regular file (not a
   link, not a hard link, no link on its way) of a sensible size; the other
   files nbgrader copies into ``feedback/`` are regular files only, copied
@@ -92,6 +96,54 @@ class RedactHiddenTests(Preprocessor):
         return nb, resources
 
 
+class ShortenLongCells(Preprocessor):
+    """Show at most ``cell_chars`` characters of a cell, ``notebook_chars`` in all.
+
+    Highlighting and sanitising cost about a minute per megabyte of source;
+    nothing in a student's page needs more than the start of a cell that long.
+    A cell is cut at a line's end where one is near and ends with a note that
+    says how much of it is shown; once the notebook's budget is spent, a cell
+    shows the note only. Test cells (their source is the gradebook's) are shown
+    whole and not counted. Runs after :class:`RedactHiddenTests` (which reads the
+    whole of the student's text) and before anything renders.
+    """
+
+    enabled = Bool(True)
+    cell_chars = Integer(20_000, help="Characters of one cell a feedback page shows.")
+    notebook_chars = Integer(200_000, help="Characters of all cells a feedback page shows.")
+
+    def preprocess(self, nb, resources):
+        left, shortened = self.notebook_chars, 0
+        for cell in nb.cells:
+            if cell_role(cell) == TRUSTED:   # the gradebook's own source: whole, not counted
+                continue
+            source = cell.get("source", "")
+            if not isinstance(source, str):
+                source = "".join(map(str, source)) if isinstance(source, list) else str(source)
+            room = max(0, min(self.cell_chars, left))
+            if len(source) > room:
+                cell["source"] = self._cut(source, room, cell.get("cell_type"))
+                shortened += 1
+            left -= min(len(source), room)
+        resources["autograde_shortened"] = shortened
+        return nb, resources
+
+    @staticmethod
+    def _cut(source: str, room: int, cell_type) -> str:
+        head = source[:room]
+        end = head.rfind("\n")
+        if end >= room // 2:
+            head = head[:end]
+        note = (f"feedback shows the first {len(head):,} of the {len(source):,} characters "
+                "of this cell; the notebook you submitted has all of them")
+        if not head:
+            note = (f"this cell has {len(source):,} characters, more than a feedback page "
+                    "shows; the notebook you submitted has all of them")
+        if cell_type == "code":
+            return (head + "\n" if head else "") + "# [" + note + "]"
+        return (head + "\n\n" if head else "") + "*[" + note + "]*"
+
+
 class FeedbackFailed(Exception):
     """One notebook's feedback could not be written (the message says why, in one line)."""
 
@@ -126,8 +178,9 @@ class SafeFeedback(GenerateFeedback):
 
     # ------------------------------------------------------------------ setup
     def start(self) -> None:
-        # nbgrader's ClearHiddenTests -> the test-cells-only one; redaction first
-        self.preprocessors = [RedactHiddenTests, *(
+        # nbgrader's ClearHiddenTests -> the test-cells-only one; redaction, then shortening
+        # (test cells are the gradebook's and short: ClearHiddenTests sees them whole)
+        self.preprocessors = [RedactHiddenTests, ShortenLongCells, *(
             TestCellsClearHiddenTests if p is ClearHiddenTests or p == _CLEAR else p
             for p in self.preprocessors)]
         super().start()

@@ -557,3 +557,56 @@ def test_the_worker_redacts_only_the_quoted_lines_of_test_cell_frames():
           "hint: ... return max_steps when it never does."]   # a message: kept as it is
     out, n = redact_traceback_lines(tb, ["return max_steps"])
     assert n == 1 and out[0].endswith(REDACTED) and out[1] == tb[1]
+
+
+# ----------------------------------------------------------------------------- long cells
+def _code(chars: int) -> str:
+    """A cell of exactly ``chars`` characters, in lines of ten ("v000042=1\\n")."""
+    return "".join(f"v{i:06d}=1\n" for i in range(chars // 10))
+
+
+def _long_notebook(sizes, test_source="assert True\n"):
+    cells = [nbformat.v4.new_code_cell(_code(n)) for n in sizes]
+    cells.append(nbformat.v4.new_markdown_cell("# " + "words " * 10_000))
+    test = nbformat.v4.new_code_cell(test_source)
+    test.metadata["nbgrader"] = {"grade": True, "solution": False, "locked": True,
+                                 "grade_id": "t", "points": 1}
+    cells.append(test)
+    return nbformat.v4.new_notebook(cells=cells)
+
+
+def test_a_cell_of_megabytes_shows_its_start_and_says_how_much_there_is():
+    """1.9 MB of pasted code took over two minutes to render and lost the student's
+    feedback (CI, the copy-flood attack): a page shows the start of a long cell."""
+    from autograde.feedback import ShortenLongCells
+
+    nb = _long_notebook([2_000_000, 300], test_source="x = 1\n" * 5000)
+    full = [c.source for c in nb.cells]
+    nb, resources = ShortenLongCells(cell_chars=20_000, notebook_chars=200_000).preprocess(
+        nb, {})
+    big, small, md, test = (c.source for c in nb.cells)
+    assert resources["autograde_shortened"] == 2
+    head, note = big.rsplit("\n", 1)
+    assert full[0].startswith(head + "\n") and len(head) == 19_999, "cut at a line's end"
+    assert note == ("# [feedback shows the first 19,999 of the 2,000,000 characters of this "
+                    "cell; the notebook you submitted has all of them]")
+    assert small == full[1], "a short cell is shown whole"
+    assert md.startswith("# words") and md.endswith("all of them]*"), md[-200:]
+    assert test == full[3], "a test cell is the gradebook's: whole, whatever its length"
+
+
+def test_past_the_notebooks_budget_a_cell_shows_the_note_only():
+    from autograde.feedback import ShortenLongCells
+
+    nb = _long_notebook([15_000] * 5)
+    nb, resources = ShortenLongCells(cell_chars=20_000, notebook_chars=40_000).preprocess(
+        nb, {})
+    cells = [c.source for c in nb.cells]
+    assert cells[0] == cells[1] == _code(15_000), "within the budget: whole"
+    assert cells[2].startswith(_code(9_990)) and "first 9,999 of the 15,000" in cells[2]
+    note = ("# [this cell has 15,000 characters, more than a feedback page shows; "
+            "the notebook you submitted has all of them]")
+    assert cells[3] == cells[4] == note
+    assert cells[5] == "*[this cell has 60,002 characters, more than a feedback page shows; " \
+                       "the notebook you submitted has all of them]*"
+    assert resources["autograde_shortened"] == 4
