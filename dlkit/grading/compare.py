@@ -117,6 +117,8 @@ def _compare(name: str, got, expected, case: Case, rtol: float, atol: float,
                     problem[1].append(f"this looks like a known mistake: {diagnosis}")
                 return problem
         return None
+    if isinstance(expected, dict):
+        return _compare_dict(name, got, expected, case, rtol, atol, require_float)
     if isinstance(expected, (bool, np.bool_)):
         if _type(got) not in (bool, _bool_):
             return (f"{name} returned {describe(got)}, expected True or False",
@@ -142,3 +144,42 @@ def _compare(name: str, got, expected, case: Case, rtol: float, atol: float,
     if diagnosis:
         details.append(f"this looks like a known mistake: {diagnosis}")
     return (f"{name} returns a wrong result", details, True)
+
+
+def _compare_dict(name: str, got, expected: dict, case: Case, rtol: float, atol: float,
+                  require_float: bool) -> tuple[str, list[str], bool] | None:
+    """A dict of names to values: the same names (str keys), each value as expected.
+
+    The returned mapping is read with ``dict``'s own methods (a subclass's
+    ``items`` or ``__contains__`` takes no part); keys that are not plain
+    strings count as names that should not be there.
+    """
+    if not _isinstance(got, dict):
+        return (f"{name} must return a dict, returned {describe(got)}",
+                ["Did you forget a `return` statement?" if got is None else
+                 f"expected: {describe(expected)}"], True)
+    items = {(k if _type(k) is str else repr(k)): v for k, v in dict.items(got)}
+    problems = []
+    for key, want in expected.items():
+        if key not in items:
+            problems.append(f"{key!r} is missing (expected {_brief_value(want)})")
+            continue
+        problem = _compare(f"{key!r}", items[key], want, case, rtol, atol, require_float, None)
+        if problem is not None:
+            problems.append(f"{key!r}: expected {_brief_value(want)}, "
+                            f"returned {_brief_value(items[key])}")
+    problems += [f"{key!r} should not be there (returned {_brief_value(value)})"
+                 for key, value in items.items() if key not in expected]
+    if not problems:
+        return None
+    shown = problems[:6] + ([f"... and {len(problems) - 6} more"] if len(problems) > 6 else [])
+    return (f"{name} returns a wrong result",
+            [f"expected: {describe(expected)}", f"returned: {describe(got)}", *shown], True)
+
+
+def _brief_value(value) -> str:
+    arr = _as_comparable(value)
+    if arr is not None and arr.ndim == 0:
+        return _num(arr[()])
+    return describe(value)
+

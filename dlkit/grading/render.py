@@ -67,7 +67,8 @@ def describe(value, max_items: int = 8) -> str:
     if isinstance(value, dict):
         shown = [f"{k!r}: {_brief(v)}" for k, v in list(value.items())[:max_items]]
         more = ", ..." if len(value) > max_items else ""
-        return "{" + ", ".join(shown) + more + f"}} (dict of {len(value)} entries)"
+        entries = "1 entry" if len(value) == 1 else f"{len(value)} entries"
+        return "{" + ", ".join(shown) + more + f"}} (dict of {entries})"
     if isinstance(value, (list, tuple)) and len(value) > max_items:
         head = ", ".join(repr(v) for v in value[:3])
         return f"{type(value).__name__} of {len(value)} items [{head}, ...]"

@@ -115,6 +115,34 @@ def test_shapes_tuples_and_booleans():
     assert "expected True or False" in failure(lambda x: np.array([True]), None, cases).title
 
 
+def test_a_dict_is_compared_name_by_name():
+    """A dict result (a4's slide_errors): each missing, wrong and extra name is said."""
+    expected = {"y3": 0.5523, "y4": 0.5781, "a3": 0.686}
+    cases = [Case((1.0,), expected=expected, label="the lecture's slide")]
+    assert grading.check_function(lambda x: dict(expected), None, cases, quiet=True) is None
+    assert grading.check_function(lambda x: {"a3": 0.686 + 1e-12, "y4": 0.5781, "y3": 0.5523},
+                                  None, cases, quiet=True) is None, "order does not matter"
+    err = failure(lambda x: {"y3": 0.56, "a3": 0.686, "a1": 0.21, 7: 1.0}, None, cases)
+    text = str(err)
+    assert "returns a wrong result" in err.title
+    assert "'y3': expected 0.5523, returned 0.56" in text
+    assert "'y4' is missing (expected 0.5781)" in text
+    assert "'a1' should not be there (returned 0.21)" in text
+    assert "'7' should not be there" in text, "a key that is not a string is not a name"
+    assert "input (the lecture's slide)" in text
+    assert "must return a dict, returned [0.5523] (list)" in str(failure(
+        lambda x: [0.5523], None, cases))
+
+    class Liar(dict):
+        def __contains__(self, key):
+            return True
+
+        def items(self):
+            return expected.items()
+
+    assert "'y4' is missing" in str(failure(lambda x: Liar(y3=0.5523, a3=0.686), None, cases))
+
+
 def test_inputs_are_copied_and_earlier_exercises_substituted():
     def mutating(x):
         out = good_sigmoid(x)
