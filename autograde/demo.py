@@ -260,6 +260,7 @@ def expected_outcome(plan: Plan, root: Path) -> tuple[str, float]:
     elif plan.kind == "variants":
         points = {gid: pts for a in answers for gid, pts in tests_of(source, a).items()}
         for v in _pick_variants(plan, load_variants(root, plan.assignment), answers):
-            lost.update({gid: points[gid] for gid in (*v.loses, *v.loses_when_withheld)})
+            lost.update({gid: points[gid] for gid in (*v.loses, *v.loses_when_withheld,
+                                                     *v.also_loses)})
     status = "timeout" if plan.kind == "loop" else "graded"
     return status, full - sum(lost.values())

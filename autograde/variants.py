@@ -10,6 +10,9 @@ contain (``feedback``, usually the input that exposes the mistake).
 ``warned: true`` marks a mistake the notebook's text warns against (overflow,
 a probability of exactly 0, an integer array, a batch): the student must see
 it fail before submitting, so it must lose one of its exercise's public cells.
+``also_loses`` lists cells of *other* exercises the mistake costs too: only an
+end-to-end exercise (a6's final training, which runs the student's own
+functions without substitutes) may depend on earlier answers that way.
 
 The course tests grade every variant through nbgrader; the demo class is
 built from the same variants.
@@ -45,6 +48,9 @@ class Variant:
     feedback: tuple[str, ...] = field(default=())
     # the text warns against this mistake: a public test must catch it
     warned: bool = False
+    # cells of an end-to-end exercise (one that runs the student's own earlier functions
+    # without substitutes, such as a6's final training) that the mistake costs too
+    also_loses: tuple[str, ...] = ()
 
 
 def load_variants(root: Path, assignment: str) -> list[Variant]:
@@ -82,6 +88,12 @@ def load_variants(root: Path, assignment: str) -> list[Variant]:
                               for c in raw.get("loses", ())):
             raise ValueError(f"{where}: the text warns against it, so a public test of "
                              f"{raw['cell']!r} must catch it (list it under loses)")
+        also = tuple(raw.get("also_loses", ()))
+        if any(c.startswith(f"{raw['cell']}-") for c in also):
+            raise ValueError(f"{where}: also_loses is for other exercises' cells; the "
+                             f"variant's own go under loses")
+        if also and raw["kind"] == "alternative":
+            raise ValueError(f"{where}: an alternative answer must not lose points")
         seen.add(raw["id"])
         out.append(Variant(
             id=raw["id"], assignment=assignment, notebook=raw.get("notebook", notebook),
@@ -89,7 +101,7 @@ def load_variants(root: Path, assignment: str) -> list[Variant]:
             code=raw["code"].rstrip("\n"), loses=tuple(raw.get("loses", ())),
             feedback=tuple(raw.get("feedback", ())),
             loses_when_withheld=tuple(raw.get("loses_when_withheld", ())),
-            warned=warned,
+            warned=warned, also_loses=also,
         ))
     return out
 

@@ -113,7 +113,7 @@ def test_variant_loses_exactly_its_points(assignment, variant, graded):
     own = {k for k in g.max_points
            if k.startswith(f"{v.cell}-public") or k.startswith(f"{v.cell}-hidden")}
     lost = {k for k, pts in g.max_points.items() if scores[k] != pts}
-    declared = set().union(*(set(w.loses) for w in group))
+    declared = set().union(*(set(w.loses) | set(w.also_loses) for w in group))
 
     def explain(cells):
         return "\n".join(f"--- {k}:\n{g.outputs[student][k][:1500]}" for k in sorted(cells))
