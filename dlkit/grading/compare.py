@@ -166,8 +166,12 @@ def _compare_dict(name: str, got, expected: dict, case: Case, rtol: float, atol:
             continue
         problem = _compare(f"{key!r}", items[key], want, case, rtol, atol, require_float, None)
         if problem is not None:
-            problems.append(f"{key!r}: expected {_brief_value(want)}, "
-                            f"returned {_brief_value(items[key])}")
+            first = [d for d in problem[1] if "differ" in d or "shape is wrong" in d]
+            if _as_comparable(want) is not None and _as_comparable(want).ndim and first:
+                problems.append(f"{key!r}: {first[0]}")   # an array: where it first differs
+            else:
+                problems.append(f"{key!r}: expected {_brief_value(want)}, "
+                                f"returned {_brief_value(items[key])}")
     problems += [f"{key!r} should not be there (returned {_brief_value(value)})"
                  for key, value in items.items() if key not in expected]
     if not problems:

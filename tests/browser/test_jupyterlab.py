@@ -7,7 +7,7 @@ JupyterLab runs on a temporary copy of the course (gradebook filled by
   menu (the run stops at the first exercise, still ``NotImplementedError``),
   finds the activation explorer rendered above it, moves its ``x`` slider and
   changes its activation, and sees the plot change each time;
-- opens nbgrader's formgrader as the instructor and finds the five assignments.
+- opens nbgrader's formgrader as the instructor and finds the six assignments.
 
 Each step is screenshotted into ``$BROWSER_SCREENSHOTS`` (see conftest.py).
 Fixtures and the skip/fail rule for a missing browser are in conftest.py.
@@ -191,7 +191,8 @@ def test_formgrader_lists_the_assignments(lab, page, console_errors, screenshots
         "n => document.querySelectorAll('#main-table td.name').length >= n",
         arg=len(ASSIGNMENTS))
     assert sorted(names.all_inner_texts()) == ASSIGNMENTS == [
-        "a1-neurons", "a2-activations", "a3-nonlinearity", "a4-backprop", "a5-losses"]
+        "a1-neurons", "a2-activations", "a3-nonlinearity", "a4-backprop", "a5-losses",
+        "a6-digits"]
     due = page.locator("#main-table td.duedate").all_inner_texts()
     assert all(re.match(r"\d{4}-\d\d-\d\d \d\d:\d\d", d) for d in due), due
     page.screenshot(path=str(screenshots / "05-formgrader.png"))

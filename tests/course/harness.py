@@ -114,24 +114,33 @@ def group_variants(assignment: str) -> list[list[Variant]]:
     calls what the other defines: that is the only way one exercise's mistake
     could reach another's tests, and such collateral must show, not hide
     behind the other variant's losses. The whole group must lose exactly the
-    union of its variants' cells, so any collateral still fails a test.
+    union of its variants' cells, so any collateral still fails a test. A
+    variant of an end-to-end exercise (one whose cells some variant lists under
+    ``also_loses``) is related to every other: it shares no submission.
     """
     source = {n: nbformat.read(ROOT / "source" / assignment / f"{n}.ipynb", as_version=4)
               for n in notebook_names(assignment)}
     code = {c.metadata["nbgrader"]["grade_id"]: c.source for nb in source.values()
             for c in nb.cells if c.metadata.get("nbgrader", {}).get("solution")}
     names = {cell: _defined_names(src) for cell, src in code.items()}
+    variants = load_variants(ROOT, assignment)
+    # an end-to-end exercise (named by some variant's also_loses) runs every earlier
+    # answer as it is: its variants get a submission of their own
+    end_to_end = {cell for v in variants for cell in code
+                  if any(c.startswith(f"{cell}-") for c in v.also_loses)}
 
     def related(v: Variant, w: Variant) -> bool:
         # by the model solution's code and by the variants' own (an alternative
         # answer may call an earlier function where the solution does not)
+        if {v.cell, w.cell} & end_to_end:
+            return True
         return v.cell == w.cell or any(
             _calls(text, names[other])
             for text, other in ((code[v.cell], w.cell), (v.code, w.cell),
                                 (code[w.cell], v.cell), (w.code, v.cell)))
 
     groups: list[list[Variant]] = []
-    for v in load_variants(ROOT, assignment):
+    for v in variants:
         home = next((g for g in groups if not any(related(v, w) for w in g)), None)
         if home is None:
             groups.append([v])

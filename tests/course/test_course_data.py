@@ -109,3 +109,24 @@ def test_a_warned_variant_that_fails_publicly_loads(tmp_path):
                                                        loses="sigmoid-public, sigmoid-hidden"))
     (v,) = load_variants(tmp_path, "a")
     assert v.warned and v.loses == ("sigmoid-public", "sigmoid-hidden")
+
+
+ALSO_ENTRY = ("notebook: nb\nvariants:\n  - id: v\n    cell: train\n    kind: {kind}\n"
+              "    description: d\n    also_loses: [{also}]\n    code: x\n")
+
+
+@pytest.mark.parametrize("kind,also,message", [
+    ("mistake", "train-hidden", "also_loses is for other exercises' cells"),
+    ("alternative", "config-public", "an alternative answer must not lose points"),
+])
+def test_also_loses_names_only_other_exercises_cells(tmp_path, kind, also, message):
+    """also_loses (an end-to-end exercise's cells) never holds the variant's own cells,
+    and an alternative answer loses nothing anywhere."""
+    folder = tmp_path / "course" / "variants"
+    folder.mkdir(parents=True)
+    (folder / "a.yaml").write_text(ALSO_ENTRY.format(kind=kind, also=also))
+    with pytest.raises(ValueError, match=message):
+        load_variants(tmp_path, "a")
+    (folder / "a.yaml").write_text(ALSO_ENTRY.format(kind="mistake", also="config-public"))
+    (v,) = load_variants(tmp_path, "a")
+    assert v.also_loses == ("config-public",)

@@ -133,6 +133,12 @@ def test_a_dict_is_compared_name_by_name():
     assert "must return a dict, returned [0.5523] (list)" in str(failure(
         lambda x: [0.5523], None, cases))
 
+    arrays = [Case((1.0,), expected={"W1": np.zeros((3, 2)), "b1": np.zeros(2)}, label="grads")]
+    text = str(failure(lambda x: {"W1": np.eye(3, 2), "b1": np.zeros(2)}, None, arrays))
+    assert "'W1': 2 of 6 values differ; first at index (0, 0): expected 0.0, returned 1.0" in text
+    assert "'W1': the shape is wrong" in str(failure(lambda x: {"W1": np.zeros(6), "b1": 0 * x},
+                                                     None, arrays))
+
     class Liar(dict):
         def __contains__(self, key):
             return True
