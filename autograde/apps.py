@@ -371,6 +371,8 @@ class AutogradeApp(AutogradeStep):
         "feedback": (FeedbackApp, FeedbackApp.description),
         "export": (ExportApp, ExportApp.description),
         "report": (ReportApp, ReportApp.description),
+        "serve": ("autograde.serve.ServeApp", "Grade every submission as it reaches the "
+                  "nbgrader exchange, write its feedback and release it to the student."),
     }
 
     def start(self):
