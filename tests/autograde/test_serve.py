@@ -21,7 +21,7 @@ from nbgrader.api import Gradebook
 
 from autograde.demo import filled
 from tests.cli import run_tool
-from tests.course.harness import copy_course
+from tests.course.harness import copy_course, grade_cells
 
 pytestmark = [pytest.mark.slow, pytest.mark.nbgrader, pytest.mark.xdist_group("serve")]
 
@@ -30,9 +30,7 @@ A1, COURSE = "a1-neurons", "unit2-deep-learning"
 
 def _autograded_points(course) -> float:
     nb = nbformat.read(course / "source" / A1 / "neurons.ipynb", as_version=4)
-    return sum(c.metadata["nbgrader"].get("points", 0) for c in nb.cells
-               if c.metadata.get("nbgrader", {}).get("grade")
-               and not c.metadata["nbgrader"].get("solution"))
+    return sum(grade_cells(nb).values())
 
 
 class Class:
