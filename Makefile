@@ -11,7 +11,7 @@ JOBS   ?= auto
 RUNTIME_STAMP := $(VENV)/.runtime-installed
 DEV_STAMP     := $(VENV)/.dev-installed
 
-.PHONY: help demo test test-browser lint pytest bench bench-grading bench-widgets bench-sandbox worked-example release lab clean
+.PHONY: help demo test test-browser lint pytest bench bench-grading bench-widgets bench-sandbox worked-example release lab hub clean
 
 help:
 	@echo "make demo   - run the main job on the bundled demo class"
@@ -21,6 +21,7 @@ help:
 	@echo "              also bench-grading, bench-widgets, bench-sandbox"
 	@echo "make release - regenerate release/ from source/ with nbgrader"
 	@echo "make lab    - open JupyterLab on the course"
+	@echo "make hub    - the course on a JupyterHub here, graded on submit (as root)"
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -79,6 +80,20 @@ bench-widgets: $(RUNTIME_STAMP)
 
 bench-sandbox: $(RUNTIME_STAMP)
 	$(PY) bench/bench_sandbox.py
+
+# The course on a JupyterHub on this machine (as root): an account per student,
+# graded on submit. JupyterHub from requirements-hub.txt, its proxy from npm
+# (package.json / package-lock.json, pinned). Not part of the Quick start.
+HUB_STAMP := $(VENV)/.hub-installed
+$(HUB_STAMP): $(RUNTIME_STAMP) requirements-hub.txt
+	$(PY) -m pip install --quiet -r requirements-hub.txt
+	@touch $@
+
+node_modules/.bin/configurable-http-proxy: package.json package-lock.json
+	npm ci --no-audit --no-fund
+
+hub: $(HUB_STAMP) node_modules/.bin/configurable-http-proxy
+	$(BIN)/autograde hub
 
 lab: $(RUNTIME_STAMP)
 	$(BIN)/jupyter lab $$( [ "$$(id -u)" = 0 ] && echo --allow-root )

@@ -373,6 +373,8 @@ class AutogradeApp(AutogradeStep):
         "report": (ReportApp, ReportApp.description),
         "serve": ("autograde.serve.ServeApp", "Grade every submission as it reaches the "
                   "nbgrader exchange, write its feedback and release it to the student."),
+        "hub": ("autograde.hub.HubApp", "Run the course on a JupyterHub on this machine "
+                "(as root): an account per student, graded on submit."),
     }
 
     def start(self):

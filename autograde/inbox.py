@@ -50,6 +50,7 @@ class Arrival:
     student: str
     assignment: str
     received: float          # the folder's st_ctime, seconds since the epoch
+    owner: int = -1          # the folder's st_uid: who made it (nbgrader submit, as the student)
 
     @property
     def received_at(self) -> str:
@@ -87,8 +88,38 @@ def scan(inbound: Path, assignments: set[str] | None = None
         if assignments is not None and m["assignment"] not in assignments:
             skipped.append(f"{entry.name}: {m['assignment']!r} is not an assignment of the course")
             continue
-        arrivals.append(Arrival(entry.name, m["student"], m["assignment"], st.st_ctime))
+        arrivals.append(Arrival(entry.name, m["student"], m["assignment"], st.st_ctime,
+                                st.st_uid))
     return arrivals, skipped
+
+
+def foreign_files(folder: Path, uid: int) -> list[str]:
+    """Every entry under ``folder`` (by ``lstat``, nothing followed) not owned by ``uid``.
+
+    On a hub with one Unix account per student, what a student hands in is
+    theirs: a file of someone else's in it (a hard link to another student's
+    notebook, say) is not their work.
+    """
+    foreign = []
+    for dirpath, dirnames, filenames in os.walk(folder):
+        for name in [*dirnames, *filenames]:
+            p = os.path.join(dirpath, name)
+            try:
+                if os.lstat(p).st_uid != uid:
+                    foreign.append(os.path.relpath(p, folder))
+            except OSError:
+                foreign.append(os.path.relpath(p, folder))
+    return foreign
+
+
+def close_to_others(folder: Path) -> None:
+    """Mode 0700 on the submission's folder (nbgrader submit leaves it 0755), without
+    following a link put in its place since it was scanned."""
+    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+    try:
+        os.fchmod(fd, 0o700)
+    finally:
+        os.close(fd)
 
 
 def newest(arrivals: list[Arrival]) -> dict[tuple[str, str], Arrival]:

@@ -11,7 +11,16 @@ import time
 
 import pytest
 
-from autograde.inbox import Arrival, Ledger, collect, newest, pending, scan
+from autograde.inbox import (
+    Arrival,
+    Ledger,
+    close_to_others,
+    collect,
+    foreign_files,
+    newest,
+    pending,
+    scan,
+)
 
 STAMP = "2026-12-03 06:45:37.208481 UTC"
 
@@ -99,3 +108,43 @@ def test_the_ledger_survives_a_restart_and_says_when_it_is_damaged(tmp_path):
     path.write_text("{ cut short")
     with pytest.raises(ValueError, match="is damaged"):
         Ledger(path)
+
+
+# -- one Unix account per student (a hub: `autograde serve --check-owner`) --------------
+
+def test_scan_records_who_made_each_folder(tmp_path):
+    folder = _submission(tmp_path / "inbound", "ada", "a1-neurons")
+    (arrival,), _ = scan(tmp_path / "inbound", {"a1-neurons"})
+    assert arrival.owner == os.lstat(folder).st_uid == os.getuid()
+
+
+def test_files_of_another_account_in_a_submission_are_found(tmp_path):
+    if os.geteuid() != 0:   # CI runs as root; elsewhere say why not
+        if os.environ.get("CI", "").lower() not in ("", "0", "false", "no"):
+            pytest.fail("giving a file to another uid needs root, and CI runs as root")
+        pytest.skip("giving a file to another uid needs root")
+    folder = _submission(tmp_path / "inbound", "ada", "a1-neurons")
+    assert foreign_files(folder, os.getuid()) == []
+    (folder / "sub").mkdir()
+    (folder / "sub" / "theirs.ipynb").write_text("{}")
+    os.chown(folder / "sub" / "theirs.ipynb", 4242, 4242)
+    os.symlink("/etc/passwd", folder / "link")
+    os.lchown(folder / "link", 4243, 4243)
+    assert sorted(foreign_files(folder, os.getuid())) == ["link", "sub/theirs.ipynb"]
+    assert sorted(foreign_files(folder, 4242)) == ["link", "neurons.ipynb", "sub",
+                                                   "timestamp.txt"]
+
+
+def test_a_submission_is_closed_to_others_without_following_a_link(tmp_path):
+    folder = _submission(tmp_path / "inbound", "ada", "a1-neurons")
+    os.chmod(folder, 0o755)
+    close_to_others(folder)
+    assert os.stat(folder).st_mode & 0o777 == 0o700
+    bystander = tmp_path / "bystander"
+    bystander.mkdir(mode=0o755)
+    os.chmod(bystander, 0o755)
+    swapped = tmp_path / "inbound" / "ben+a1-neurons+x+y"
+    swapped.symlink_to(bystander)    # put in place of a folder after the scan
+    with pytest.raises(OSError):
+        close_to_others(swapped)
+    assert os.stat(bystander).st_mode & 0o777 == 0o755

@@ -126,3 +126,19 @@ def test_a_grading_cut_short_is_graded_when_the_service_comes_back(klass):
     after = klass.ledger()
     assert after[ben_latest]["outcome"] == "superseded"
     assert klass.score("ben") == 0
+
+
+def test_a_graded_submission_after_the_due_date_is_flagged_late(klass):
+    graded = [e for e in klass.ledger().values() if e["outcome"] == "graded"]
+    assert graded and all(e["detail"].startswith("late by ") and "UTC" in e["detail"]
+                          for e in graded), graded
+
+
+def test_with_check_owner_a_folder_not_made_by_the_students_account_is_refused(klass):
+    klass.submit("chloe", solved=True)   # made by this test's uid, and chloe has no account
+    run_tool(klass.course, "autograde", "serve", "--once", A1, "--check-owner",
+             f"--exchange={klass.exchange}", check=True, timeout=900)
+    chloe = [e for e in klass.ledger().values() if e["student"] == "chloe"]
+    assert [e["outcome"] for e in chloe] == ["refused"]
+    assert "no Unix account" in chloe[0]["detail"]
+    assert not (klass.course / "submitted" / "chloe").exists()
