@@ -260,23 +260,21 @@ class HubApp(AutogradeStep):
         nbgrader = (f"c = get_config()  # noqa\n"
                     f"c.CourseDirectory.course_id = {course_id!r}\n"
                     f"c.Exchange.root = {str(self.exchange_dir)!r}\n")
-        for role in ("student", "instructor"):
+        roles = {"student": (nbgrader, STUDENT_LAB_OFF, STUDENT_SERVER_OFF),
+                 "instructor": (nbgrader + f"c.CourseDirectory.root = {str(self.course_dir)!r}\n",
+                                [], [])}
+        for role, (text, off_lab, off_server) in roles.items():
             folder = self.base / "config" / role
             (folder / "labconfig").mkdir(parents=True, exist_ok=True)
-            text = nbgrader
-            off_lab, off_server = (STUDENT_LAB_OFF, STUDENT_SERVER_OFF) if role == "student" \
-                else ([], [])
-            if role == "instructor":
-                text += f"c.CourseDirectory.root = {str(self.course_dir)!r}\n"
             (folder / "nbgrader_config.py").write_text(text)
             (folder / "jupyter_server_config.json").write_text(json.dumps(
                 {"ServerApp": {"jpserver_extensions": {e: False for e in off_server}}}, indent=1))
             (folder / "labconfig" / "page_config.json").write_text(json.dumps(
                 {"disabledExtensions": {e: True for e in off_lab}}, indent=1))
-            for dirpath, _dirs, files in os.walk(self.base / "config"):
-                os.chmod(dirpath, 0o755)
-                for f in files:
-                    os.chmod(os.path.join(dirpath, f), 0o644)
+        for dirpath, _dirs, files in os.walk(self.base / "config"):
+            os.chmod(dirpath, 0o755)
+            for f in files:
+                os.chmod(os.path.join(dirpath, f), 0o644)
 
     def _release(self, course_id: str) -> None:
         """Release to the exchange, as the instructor, what is not released yet."""
